@@ -1,0 +1,20 @@
+"""Tooling around the lesson, kept out of app.py and models.py so they stay plain.
+
+- snapshot.py: what the database holds now (the viewer, `flask schema`, rehearsal, tests)
+- atomic.py: one transaction per revision, on SQLite too; one migrating process at a time
+- errors.py: expected mistakes as one line and a hint
+- renames.py: `flask db migrate` warnings where autogenerate would drop data
+- rehearsal.py: `flask db rehearse`, a dry run of migrations on the real data
+- viewer.py: the read-only page at / and /schema.json
+- seeding.py: `flask seed`, the lesson's rows or a million generated ones
+- cli.py: click wiring for the commands above
+"""
+
+
+def init_app(app):
+    """Check DATABASE_URL, then add the viewer page and the extra `flask` commands."""
+    from dbtools import cli, settings, viewer
+
+    settings.check_database_url(app.config['SQLALCHEMY_DATABASE_URI'])
+    app.register_blueprint(viewer.bp)
+    cli.register(app)

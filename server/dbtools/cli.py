@@ -1,0 +1,98 @@
+"""Click wiring for `flask schema`, `flask seed` and `flask db rehearse`; the work is elsewhere."""
+import contextlib
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+def register(app):
+    """Add the commands to the app's CLI and to Flask-Migrate's `db` group."""
+    from flask_migrate.cli import db as db_group
+
+    app.cli.add_command(schema)
+    app.cli.add_command(seed)
+    db_group.add_command(rehearse)
+
+
+@click.command()
+@with_appcontext
+def schema():
+    """Print the live database: revision, then every table with its first rows."""
+    from dbtools import viewer
+
+    with _plain_errors(status=1):
+        click.echo(viewer.render_text(viewer.current_snapshot()))
+
+
+@click.command()
+@click.option('--rows', type=click.IntRange(min=1), default=None,
+              help='Add this many generated employees and departments instead.')
+@with_appcontext
+def seed(rows):
+    """Add the lesson's rows to the lesson tables that exist (twice adds nothing)."""
+    from dbtools import seeding
+
+    engine = current_app.extensions['migrate'].db.engine
+    with _plain_errors(status=1), engine.begin() as connection:
+        if rows is None:
+            added = seeding.seed_lesson(connection)
+        else:
+            tables = len(seeding.lesson_tables(_snapshot(connection)))
+            with click.progressbar(length=rows * tables, label='Inserting rows') as bar:
+                added = seeding.seed_generated(connection, rows, bar.update)
+    if not added:
+        click.echo('No lesson tables yet: run `flask db upgrade` first.')
+    for table, count in added.items():
+        click.echo(f'{table}: {count} row{"" if count == 1 else "s"} added')
+
+
+@click.command()
+@click.argument('revision', default='head')
+@with_appcontext
+def rehearse(revision):
+    """Dry-run migrations to REVISION on the real data and report what would be lost."""
+    from dbtools import rehearsal, snapshot
+
+    engine = current_app.extensions['migrate'].db.engine
+    with _plain_errors(status=2):
+        with engine.connect() as connection:
+            start = snapshot.revision(connection)
+        steps = rehearsal.rehearse(revision)
+    text, status = rehearsal.report(steps, start, revision, snapshot.masked_url(engine.url))
+    click.echo(text)
+    sys.exit(status)
+
+
+def _snapshot(connection):
+    """The snapshot module's view of the database, without rows."""
+    from dbtools import snapshot
+
+    return snapshot.take(connection, row_limit=0)
+
+
+@contextlib.contextmanager
+def _plain_errors(status):
+    """Turn an expected failure into click's one `Error: …` line (and hint), exit `status`."""
+    import sqlalchemy as sa
+
+    from dbtools import errors, rehearsal
+
+    try:
+        yield
+    except errors.Explained as exc:
+        raise _Failed(str(exc), status) from None
+    except rehearsal.RehearsalFailed as exc:
+        raise _Failed(f'{exc}\n  Hint: nothing was kept; fix that revision and rehearse again',
+                      status) from None
+    except sa.exc.DBAPIError as exc:
+        raise _Failed(str(errors.explain_database(exc)), status) from None
+
+
+class _Failed(click.ClickException):
+    """A ClickException with its own exit status."""
+
+    def __init__(self, message, exit_code):
+        super().__init__(message)
+        self.exit_code = exit_code

@@ -1,0 +1,182 @@
+"""What the database holds right now.
+
+This is the one reflection of the live database (never of the models) that the viewer page,
+`/schema.json`, `flask schema`, `flask db rehearse`, `flask seed` and the tests all read, so
+they can never disagree about a table, a column or a row.
+"""
+from dataclasses import asdict, dataclass
+
+import sqlalchemy as sa
+
+VERSION_TABLE = 'alembic_version'
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column as the database describes it."""
+
+    name: str
+    type: str
+    nullable: bool
+    primary_key: bool
+    default: str | None = None
+    # (non-null count, total text length, smallest, largest): see fingerprint_sql().
+    fingerprint: tuple | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table: its columns, its named objects, how many rows it has and the first few."""
+
+    name: str
+    columns: tuple[Column, ...]
+    row_count: int
+    rows: tuple[tuple, ...]
+    # Named schema objects ('primary key', 'index', 'unique', 'foreign key', 'check').
+    constraints: tuple[tuple, ...] = ()
+
+    def column(self, name):
+        """The column called `name`, or None."""
+        return next((c for c in self.columns if c.name == name), None)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The recorded revision(s) and every table but Alembic's own."""
+
+    revision: tuple[str, ...]
+    tables: tuple[Table, ...]
+    sequences: tuple[str, ...] = ()
+    url: str = ''
+
+    def table(self, name):
+        """The table called `name`, or None."""
+        return next((t for t in self.tables if t.name == name), None)
+
+    def schema(self):
+        """The structure alone, comparable across databases: no rows, counts or fingerprints."""
+        return {
+            'tables': {
+                t.name: {
+                    'columns': [(c.name, c.type, c.nullable, c.primary_key, c.default)
+                                for c in t.columns],
+                    'constraints': sorted(t.constraints),
+                }
+                for t in self.tables
+            },
+            'sequences': list(self.sequences),
+        }
+
+    def to_dict(self):
+        """Plain data for JSON: the schema, the counts and the first rows."""
+        return {
+            'revision': list(self.revision),
+            'database': self.url,
+            'tables': [
+                {
+                    'name': t.name,
+                    'columns': [{k: v for k, v in asdict(c).items() if k != 'fingerprint'}
+                                for c in t.columns],
+                    'row_count': t.row_count,
+                    'rows': [[_plain(v) for v in row] for row in t.rows],
+                }
+                for t in self.tables
+            ],
+        }
+
+
+def take(connection, row_limit=50, fingerprints=False):
+    """Reflect the live database through `connection` (inside its transaction, if any)."""
+    inspector = sa.inspect(connection)
+    names = sorted(n for n in inspector.get_table_names() if n != VERSION_TABLE)
+    tables = tuple(_table(connection, inspector, n, row_limit, fingerprints) for n in names)
+    sequences = ()
+    if connection.dialect.name == 'postgresql':
+        sequences = tuple(sorted(inspector.get_sequence_names()))
+    return Snapshot(revision=revision(connection), tables=tables, sequences=sequences,
+                    url=masked_url(connection.engine.url))
+
+
+def revision(connection):
+    """The revision ids recorded in alembic_version; () when there is no such table."""
+    if not sa.inspect(connection).has_table(VERSION_TABLE):
+        return ()
+    rows = connection.execute(sa.text(f'SELECT version_num FROM {VERSION_TABLE}'))
+    return tuple(sorted(r[0] for r in rows))
+
+
+def masked_url(url):
+    """A database URL safe to show: the password, if any, becomes ***."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def fingerprint_sql(column):
+    """SQL aggregates that summarise a column's values without fetching them.
+
+    Two columns are taken to hold the same values when they have the same number of
+    non-null values, the same total length of those values written as text, and the same
+    smallest and largest text. Rehearsal uses this to recognise a renamed column or table
+    by its content. A type change that rewrites the text (89000 -> 89000.00) therefore
+    counts as a change, which errs on the safe side.
+    """
+    as_text = sa.cast(column, sa.Text)
+    return [sa.func.count(column), sa.func.coalesce(sa.func.sum(sa.func.length(as_text)), 0),
+            sa.func.min(as_text), sa.func.max(as_text)]
+
+
+def _table(connection, inspector, name, row_limit, fingerprints):
+    """Reflect one table and read its count, first rows and, if asked, fingerprints."""
+    pk = inspector.get_pk_constraint(name)
+    pk_columns = pk.get('constrained_columns') or []
+    reflected = inspector.get_columns(name)
+    table = sa.table(name, *(sa.column(c['name']) for c in reflected))
+    order = [table.c[c] for c in pk_columns] or list(table.c)
+
+    prints = {}
+    aggregates = [sa.func.count()]
+    if fingerprints:
+        for c in table.c:
+            aggregates += fingerprint_sql(c)
+    summary = connection.execute(sa.select(*aggregates).select_from(table)).one()
+    row_count = summary[0]
+    if fingerprints:
+        for i, c in enumerate(table.c):
+            prints[c.name] = tuple(summary[1 + 4 * i: 5 + 4 * i])
+
+    rows = ()
+    if row_limit:
+        query = sa.select(table).order_by(*order).limit(row_limit)
+        rows = tuple(tuple(r) for r in connection.execute(query))
+
+    columns = tuple(
+        Column(name=c['name'], type=c['type'].compile(dialect=connection.dialect),
+               nullable=bool(c['nullable']), primary_key=c['name'] in pk_columns,
+               default=c.get('default'), fingerprint=prints.get(c['name']))
+        for c in reflected
+    )
+    return Table(name=name, columns=columns, row_count=row_count, rows=rows,
+                 constraints=_constraints(inspector, name, pk))
+
+
+def _constraints(inspector, name, pk):
+    """The table's named objects, as sortable tuples, so two schemas compare exactly."""
+    found = []
+    if pk.get('constrained_columns'):
+        found.append(('primary key', pk.get('name') or '', tuple(pk['constrained_columns'])))
+    for ix in inspector.get_indexes(name):
+        found.append(('index', ix['name'] or '', tuple(ix['column_names']), bool(ix['unique'])))
+    for uq in inspector.get_unique_constraints(name):
+        found.append(('unique', uq['name'] or '', tuple(uq['column_names'])))
+    for fk in inspector.get_foreign_keys(name):
+        found.append(('foreign key', fk['name'] or '', tuple(fk['constrained_columns']),
+                      fk['referred_table'], tuple(fk['referred_columns'])))
+    for ck in inspector.get_check_constraints(name):
+        found.append(('check', ck['name'] or '', ck['sqltext']))
+    return tuple(sorted(found))
+
+
+def _plain(value):
+    """A JSON-friendly form of a cell: numbers, text and null stay, the rest becomes text."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)

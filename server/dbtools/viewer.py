@@ -1,0 +1,65 @@
+"""See the database without an editor extension: the page at /, /schema.json and `flask schema`.
+
+All three show the same snapshot of the live database, so they are right at every revision.
+The routes only answer GET (Flask refuses POST and the rest with 405) and only read.
+"""
+from alembic.script import ScriptDirectory
+from flask import Blueprint, current_app, jsonify, render_template
+
+from dbtools import snapshot
+
+bp = Blueprint('viewer', __name__, template_folder='templates')
+
+
+def current_snapshot():
+    """The app database's snapshot, read in a transaction that is rolled back."""
+    with current_app.extensions['migrate'].db.engine.connect() as connection:
+        return snapshot.take(connection)
+
+
+def history(current):
+    """Every revision from base to head: id, message, and whether it is current/head/base."""
+    config = current_app.extensions['migrate'].migrate.get_config()
+    script = ScriptDirectory.from_config(config)
+    heads = set(script.get_heads())
+    return [
+        {'id': rev.revision, 'message': rev.doc, 'current': rev.revision in current,
+         'head': rev.revision in heads, 'base': rev.down_revision is None}
+        for rev in reversed(list(script.walk_revisions()))
+    ]
+
+
+@bp.get('/')
+def page():
+    """The HTML view: revision history and every table with its rows."""
+    snap = current_snapshot()
+    return render_template('viewer.html', snap=snap, history=history(snap.revision))
+
+
+@bp.get('/schema.json')
+def schema_json():
+    """The same snapshot as JSON, plus the history."""
+    snap = current_snapshot()
+    return jsonify(snap.to_dict() | {'history': history(snap.revision)})
+
+
+def render_text(snap):
+    """`flask schema`'s output: the revision, then one aligned table per database table."""
+    lines = [f'Database: {snap.url}', f'Revision: {", ".join(snap.revision) or "base (empty)"}']
+    for table in snap.tables:
+        shown = f'first {len(table.rows)} of ' if len(table.rows) < table.row_count else ''
+        lines += ['', f'{table.name} ({shown}{table.row_count} rows)']
+        header = [_column_label(c) for c in table.columns]
+        body = [['NULL' if v is None else str(v) for v in row] for row in table.rows]
+        widths = [max(len(x) for x in column) for column in zip(header, *body)]
+        for cells in [header, ['-' * w for w in widths], *body]:
+            lines.append('  '.join(x.ljust(w) for x, w in zip(cells, widths)).rstrip())
+    if not snap.tables:
+        lines += ['', 'No tables yet: run `flask db upgrade`.']
+    return '\n'.join(lines)
+
+
+def _column_label(column):
+    """'id INTEGER PK', 'name VARCHAR NOT NULL', 'salary INTEGER'."""
+    flags = ' PK' if column.primary_key else ('' if column.nullable else ' NOT NULL')
+    return f'{column.name} {column.type}{flags}'
