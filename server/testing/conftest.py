@@ -1,0 +1,110 @@
+"""Fixtures in the style of Flask's tutorial: a fresh database per test, the app built on it.
+
+Every migration test takes the `backend` fixture and runs on SQLite (a file in tmp_path) and
+on each server in TEST_DATABASE_URLS (comma-separated SQLAlchemy URLs), where it creates a
+uniquely named database and drops it afterwards, pass or fail. Without TEST_DATABASE_URLS
+the server cases are skipped with a reason. server/instance/app.db is never touched.
+"""
+import contextlib
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+SERVER = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(SERVER))
+# The students' own DATABASE_URL must not leak into the tests.
+os.environ.pop('DATABASE_URL', None)
+
+from app import create_app  # noqa: E402
+from chain import Chain  # noqa: E402
+from models import db  # noqa: E402
+
+
+def pytest_configure(config):
+    """Warnings are errors, as in Flask's own test suite."""
+    config.addinivalue_line('filterwarnings', 'error')
+
+
+def server_urls():
+    """The database servers named in TEST_DATABASE_URLS."""
+    return [u.strip() for u in os.environ.get('TEST_DATABASE_URLS', '').split(',') if u.strip()]
+
+
+def pytest_generate_tests(metafunc):
+    """Parametrize `backend` (and `server` for server-only tests) over the databases."""
+    servers = [pytest.param(u, id=sa.engine.make_url(u).get_backend_name())
+               for u in server_urls()]
+    if not servers:
+        servers = [pytest.param(None, id='postgresql', marks=pytest.mark.skip(
+            reason='TEST_DATABASE_URLS is not set: no database server to test on'))]
+    if 'backend' in metafunc.fixturenames:
+        metafunc.parametrize('backend', [pytest.param('sqlite', id='sqlite'), *servers])
+    if 'server' in metafunc.fixturenames:
+        metafunc.parametrize('server', servers)
+
+
+@contextlib.contextmanager
+def temporary_database(server_url):
+    """Create a uniquely named database on the server; drop it when done, even on failure."""
+    server = sa.engine.make_url(server_url)
+    name = f'lesson_test_{uuid.uuid4().hex[:12]}'
+    admin = sa.create_engine(server, isolation_level='AUTOCOMMIT', poolclass=NullPool)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(backend, tmp_path):
+    """A fresh, empty database on `backend`."""
+    if backend == 'sqlite':
+        yield f'sqlite:///{tmp_path / "lesson.db"}'
+        return
+    with temporary_database(backend) as url:
+        yield url
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Build apps on the test database, with extra config; their engines are closed after."""
+    apps = []
+
+    def make(**config):
+        app = create_app({'TESTING': True, 'SQLALCHEMY_DATABASE_URI': database_url, **config})
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def chain(app):
+    return Chain(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
