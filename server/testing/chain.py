@@ -3,6 +3,13 @@
 Revisions are found by walking the chain from base, never by id or file name, so the same
 tests grade any correct solution whatever its ids.
 """
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -10,6 +17,8 @@ from alembic.script import ScriptDirectory
 import lesson
 from dbtools import rehearsal, seeding, snapshot
 from models import db
+
+SERVER = Path(__file__).resolve().parents[1]
 
 
 class Chain:
@@ -75,3 +84,56 @@ def rows(snap):
 def losses(before, after):
     """What a step threw away, as `flask db rehearse` words it: ['table department: 2 rows']."""
     return rehearsal.compare('', before, after).lost
+
+
+def copy_migrations(tmp_path, *extra, drop=()):
+    """A scratch copy of server/migrations with extra revisions added and named files removed.
+
+    Each extra revision is (id, parent id, upgrade body, downgrade body).
+    """
+    source = SERVER / 'migrations'
+    target = tmp_path / 'migrations'
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns('__pycache__'))
+    for path in target.glob('versions/*.py'):
+        if any(path.name.startswith(rev) for rev in drop):
+            path.unlink()
+    for rev, parent, upgrade, downgrade in extra:
+        (target / 'versions' / f'{rev}_extra.py').write_text(REVISION.format(
+            rev=rev, parent=parent, upgrade=_indent(upgrade), downgrade=_indent(downgrade)))
+    return target
+
+
+REVISION = '''"""extra revision {rev}"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = {rev!r}
+down_revision = {parent!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+{upgrade}
+
+
+def downgrade():
+{downgrade}
+'''
+
+
+def _indent(body):
+    """Indent a function body by four spaces."""
+    return textwrap.indent(textwrap.dedent(body).strip() or 'pass', '    ')
+
+
+def run_flask(*args, database_url, cwd=None, background=False):
+    """Run the real `flask` command in a new process, as a student would from server/."""
+    env = {**os.environ, 'DATABASE_URL': database_url, 'PYTHONUNBUFFERED': '1'}
+    command_line = [sys.executable, '-m', 'flask', *args]
+    cwd = cwd or SERVER
+    if background:
+        return subprocess.Popen(command_line, cwd=cwd, env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.run(command_line, cwd=cwd, env=env, text=True, capture_output=True,
+                          timeout=120)

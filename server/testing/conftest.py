@@ -75,6 +75,13 @@ def database_url(backend, tmp_path):
 
 
 @pytest.fixture
+def server_database(server):
+    """A fresh, empty database on a server from TEST_DATABASE_URLS (server-only tests)."""
+    with temporary_database(server) as url:
+        yield url
+
+
+@pytest.fixture
 def make_app(database_url):
     """Build apps on the test database, with extra config; their engines are closed after."""
     apps = []
