@@ -48,7 +48,8 @@ def seed(rows):
         click.echo(f'{table}: {count} row{"" if count == 1 else "s"} added')
 
 
-@click.command()
+# ignore_unknown_options lets `-1` through as a revision instead of an unknown option.
+@click.command(context_settings={'ignore_unknown_options': True})
 @click.argument('revision', default='head')
 @with_appcontext
 def rehearse(revision):

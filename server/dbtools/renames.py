@@ -10,6 +10,8 @@ A likely table rename: a dropped table and a created table with the same column 
 compatible types. A likely column rename: a dropped and an added column of compatible types in
 the same table. Compatible means the same kind of SQLAlchemy type (both text, both integers…).
 """
+import textwrap
+
 import click
 from alembic.autogenerate import renderers
 from alembic.operations import ops
@@ -24,8 +26,9 @@ class ReviewNote(ops.MigrateOperation):
 
 @renderers.dispatch_for(ReviewNote)
 def _render_note(_autogen_context, note):
-    """Render the note as Python comments."""
-    return [f'# {line}' for line in note.lines]
+    """Render the note as Python comments, wrapped to fit the editor."""
+    wrapped = (textwrap.wrap(line, width=88, subsequent_indent='    ') for line in note.lines)
+    return [f'# {part}' for parts in wrapped for part in parts]
 
 
 def review(script):
@@ -56,21 +59,18 @@ def warnings_for(operations):
                 warnings.append(f"table '{op.table_name}' is dropped: all its rows will be lost")
         elif isinstance(op, ops.ModifyTableOps):
             warnings += _column_warnings(op.table_name, op.ops)
-    warnings += _column_warnings(None, operations)
     return warnings
 
 
-def _column_warnings(table_name, operations):
-    """Warnings for the column drops among `operations` (of one table, if named)."""
+def _column_warnings(table, operations):
+    """Warnings for the column drops among one table's `operations`."""
     added = [op for op in operations if isinstance(op, ops.AddColumnOp)]
     warnings = []
     for op in operations:
         if not isinstance(op, ops.DropColumnOp):
             continue
-        table = table_name or op.table_name
         old = op.to_column()
-        match = sorted((a for a in added if a.table_name == op.table_name
-                        and _compatible(old.type, a.column.type)),
+        match = sorted((a for a in added if _compatible(old.type, a.column.type)),
                        key=lambda a: a.column.nullable != old.nullable)
         if match:
             new = match[0].column.name

@@ -27,19 +27,13 @@ def faulty(make_app, tmp_path):
     return Chain(make_app(MIGRATIONS_DIR=migrations))
 
 
-def state(chain):
-    """Everything a failed revision could have touched: revision, schema, rows, names."""
-    snap = chain.snapshot()
-    return snap.revision, snap.schema(), rows(snap)
-
-
 def test_a_failing_revision_leaves_the_database_as_it_was(faulty):
     """One step: schema, rows and recorded revision are all as before the step."""
     faulty.climb(4)
-    before = state(faulty)
+    before = faulty.state()
     with pytest.raises(RuntimeError, match='injected failure'):
         faulty.upgrade('head')
-    assert state(faulty) == before, 'the failed revision left changes behind'
+    assert faulty.state() == before, 'the failed revision left changes behind'
 
 
 def test_a_failing_upgrade_stops_at_the_last_revision_that_worked(faulty):

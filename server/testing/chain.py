@@ -64,6 +64,14 @@ class Chain:
             if seed and step in lesson.SEED_AT:
                 self.seed()
 
+    def state(self):
+        """All a failed or dry run must leave alone: table names (alembic_version too),
+        recorded revision, schema and rows."""
+        snap = self.snapshot()
+        with self.app.app_context():
+            names = sorted(sa.inspect(db.engine).get_table_names())
+        return names, snap.revision, snap.schema(), rows(snap)
+
     def execute(self, sql):
         """Run one SQL statement and commit."""
         with self.app.app_context(), db.engine.begin() as connection:
@@ -137,3 +145,11 @@ def run_flask(*args, database_url, cwd=None, background=False):
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     return subprocess.run(command_line, cwd=cwd, env=env, text=True, capture_output=True,
                           timeout=120)
+
+
+def copy_project(tmp_path):
+    """A scratch copy of server/ (app, models, migrations, dbtools) to edit and run."""
+    target = tmp_path / 'server'
+    shutil.copytree(SERVER, target, ignore=shutil.ignore_patterns(
+        '__pycache__', 'instance', 'testing', '*.db', 'benchmark-results'))
+    return target

@@ -20,23 +20,15 @@ def error_lines(output):
     return lines[start:]
 
 
-def everything(chain):
-    """Tables (alembic_version included), rows and revision: all an error must not change."""
-    snap = chain.snapshot()
-    with chain.app.app_context():
-        names = sorted(db.inspect(db.engine).get_table_names())
-    return names, snap.revision, snap.schema(), [t.rows for t in snap.tables]
-
-
 def test_unknown_revision(runner, chain):
     chain.climb(4)
-    before = everything(chain)
+    before = chain.state()
     result = runner.invoke(args=['db', 'downgrade', 'nope'])
     assert result.exit_code == 1
     assert error_lines(result.output) == [
         f"{PREFIX}there is no revision 'nope'",
         '  Hint: `flask db history` lists the ids; head, base, +1 and -1 work too']
-    assert everything(chain) == before, 'the database changed'
+    assert chain.state() == before, 'the database changed'
 
 
 @pytest.mark.parametrize('url', ['not a url', 'sqlite//app.db'])
@@ -80,7 +72,7 @@ def test_tables_made_by_create_all_without_migration_history(app, runner, chain)
     with app.app_context():
         db.create_all()
     chain.execute("INSERT INTO employees (name, salary) VALUES ('Kai Uri', 89000)")
-    before = everything(chain)
+    before = chain.state()
     result = runner.invoke(args=['db', 'upgrade'])
     assert result.exit_code == 1
     error, hint = error_lines(result.output)
@@ -90,7 +82,7 @@ def test_tables_made_by_create_all_without_migration_history(app, runner, chain)
     assert hint == ('  Hint: if they match a revision, record it with `flask db stamp '
                     '<revision>` (`flask db stamp head` for the current models); otherwise '
                     'delete the database and run `flask db upgrade`')
-    assert everything(chain) == before, 'the database changed'
+    assert chain.state() == before, 'the database changed'
     assert runner.invoke(args=['db', 'stamp', 'head']).exit_code == 0
     assert runner.invoke(args=['db', 'upgrade']).exit_code == 0
     assert runner.invoke(args=['db', 'check']).exit_code == 0
@@ -98,7 +90,7 @@ def test_tables_made_by_create_all_without_migration_history(app, runner, chain)
 
 def test_database_stamped_with_a_deleted_revision(make_app, chain, tmp_path):
     chain.climb(4)
-    before = everything(chain)
+    before = chain.state()
     last = chain.rev(4)
     migrations = copy_migrations(tmp_path, drop=[last])
     result = make_app(MIGRATIONS_DIR=migrations).test_cli_runner().invoke(args=['db', 'upgrade'])
@@ -108,7 +100,7 @@ def test_database_stamped_with_a_deleted_revision(make_app, chain, tmp_path):
         'that id (was it deleted?)',
         '  Hint: restore the file (git checkout -- migrations/versions), or record the revision '
         'the database really matches with `flask db stamp <revision> --purge`']
-    assert everything(chain) == before, 'the database changed'
+    assert chain.state() == before, 'the database changed'
 
 
 def test_two_heads_point_to_flask_db_merge(make_app, chain, tmp_path):
@@ -121,7 +113,7 @@ def test_two_heads_point_to_flask_db_merge(make_app, chain, tmp_path):
         ('b0b000000005', head, "op.create_index('ix_departments_name', 'departments', ['name'])",
          "op.drop_index('ix_departments_name', 'departments')"))
     runner = make_app(MIGRATIONS_DIR=migrations).test_cli_runner()
-    before = everything(chain)
+    before = chain.state()
     result = runner.invoke(args=['db', 'upgrade'])
     assert result.exit_code == 1
     assert error_lines(result.output) == [
@@ -129,7 +121,7 @@ def test_two_heads_point_to_flask_db_merge(make_app, chain, tmp_path):
         'follow the same parent',
         '  Hint: join them with `flask db merge heads -m "merge heads"`, then run '
         '`flask db upgrade`']
-    assert everything(chain) == before, 'the database changed'
+    assert chain.state() == before, 'the database changed'
     assert runner.invoke(args=['db', 'merge', 'heads', '-m', 'merge heads']).exit_code == 0
     assert runner.invoke(args=['db', 'upgrade']).exit_code == 0
     assert len(Chain(runner.app).snapshot().revision) == 1, 'one merged head expected'
