@@ -18,13 +18,15 @@ def current_snapshot():
 
 
 def history(current):
-    """Every revision from base to head: id, message, and whether it is current/head/base."""
+    """Base, then every revision up to head: id, message, and whether it is current/head/base."""
     config = current_app.extensions['migrate'].migrate.get_config()
     script = ScriptDirectory.from_config(config)
     heads = set(script.get_heads())
-    return [
+    base = {'id': 'base', 'message': 'empty database, before the first revision',
+            'current': not current, 'head': False, 'base': True}
+    return [base] + [
         {'id': rev.revision, 'message': rev.doc, 'current': rev.revision in current,
-         'head': rev.revision in heads, 'base': rev.down_revision is None}
+         'head': rev.revision in heads, 'base': False}
         for rev in reversed(list(script.walk_revisions()))
     ]
 
