@@ -1,0 +1,27 @@
+"""The viewer in a real browser: `flask run` and Debian's headless Chromium (tools/browser.py)."""
+import pytest
+
+from tools import browser
+
+pytestmark = pytest.mark.skipif(browser.chromium() is None,
+                                reason='Chromium is not installed: apt-get install chromium')
+
+
+def test_the_page_shows_each_revision_in_chromium(chain, database_url, tmp_path):
+    chain.climb(2)
+    with browser.serving(database_url) as url:
+        before = browser.capture(url, screenshot=tmp_path / 'revision-2.png')
+        chain.upgrade('head')
+        after = browser.capture(url, screenshot=tmp_path / 'head.png')
+
+    assert '<h2 id="table-department">department' in before, 'revision 2: department table'
+    assert '<th>address<small>VARCHAR · nullable</small></th>' in before
+    assert '<td>Building A, 4th Floor</td>' in before and '<td>Kai Uri</td>' in before
+    assert '<h2 id="table-departments">departments' in after, 'head: departments table'
+    assert '<th>location<small>VARCHAR · nullable</small></th>' in after
+    assert 'table-department"' not in after and '<td>Alena Lee</td>' in after
+    for shot in ('revision-2.png', 'head.png'):
+        png = (tmp_path / shot).read_bytes()
+        assert png[:8] == b'\x89PNG\r\n\x1a\n', f'{shot} is not a PNG'
+        width, height = int.from_bytes(png[16:20], 'big'), int.from_bytes(png[20:24], 'big')
+        assert (width, height) == (1280, 900), f'{shot} is {width}x{height}'

@@ -1,0 +1,1 @@
+"""Scripts run on purpose, not by students: the benchmark and the README's screenshot."""
