@@ -39,3 +39,13 @@ ROWS = {
 # The hand edit each renaming step needs, quoted in failure messages.
 FIXES = {3: 'rename it with op.rename_table', 4: 'rename it with op.alter_column(..., '
          'new_column_name=...)'}
+
+# What `flask db migrate` prints for the lesson's two renames (quoted in the README too).
+TABLE_RENAME_WARNING = (
+    "table 'department' is dropped and 'departments' is created with the same columns: if it "
+    "is a rename, use op.rename_table('department', 'departments') instead, or every row of "
+    "'department' is lost")
+COLUMN_RENAME_WARNING = (
+    "column 'departments.address' is dropped and 'departments.location' is added with a "
+    "compatible type: if it is a rename, use op.alter_column('departments', 'address', "
+    "new_column_name='location') instead, or every value of 'address' is lost")

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask_migrate import Migrate
 
+import lesson
 from chain import copy_project
 
 EMPLOYEE = '''
@@ -40,21 +41,13 @@ class Project(db.Model):
     title = db.Column(db.String)
 '''
 
-TABLE_RENAME = ("table 'department' is dropped and 'departments' is created with the same "
-                "columns: if it is a rename, use op.rename_table('department', 'departments') "
-                "instead, or every row of 'department' is lost")
-COLUMN_RENAME = ("column 'departments.address' is dropped and 'departments.location' is added "
-                 "with a compatible type: if it is a rename, use op.alter_column('departments', "
-                 "'address', new_column_name='location') instead, or every value of 'address' "
-                 "is lost")
-
 CASES = {
     # The lesson's step 3: the model's table is renamed, the database is at revision 2.
     'lesson rename table': (2, EMPLOYEE + DEPARTMENT.format(table='departments', place='address'),
-                            [TABLE_RENAME]),
+                            [lesson.TABLE_RENAME_WARNING]),
     # The lesson's step 4: the model's column is renamed, the database is at revision 3.
     'lesson rename column': (3, EMPLOYEE + DEPARTMENT.format(table='departments', place='location'),
-                             [COLUMN_RENAME]),
+                             [lesson.COLUMN_RENAME_WARNING]),
     # At head: a table renamed, a column renamed, a column dropped and a column added.
     'mixed edit': (4, EDITED_EMPLOYEE + DEPARTMENT.format(table='divisions', place='location'), [
         "table 'departments' is dropped and 'divisions' is created with the same columns: if it "
