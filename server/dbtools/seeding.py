@@ -64,6 +64,6 @@ def _generate_sql(kind, table, second):
     else:
         values = "'Department ' || n, 'Building ' || (n % 26) || ', Floor ' || (n % 9 + 1)"
     return (f'INSERT INTO {table} (name, {second}) '
-            f'WITH RECURSIVE seq(n) AS (SELECT CAST(:first AS INTEGER) UNION ALL '
-            f'SELECT n + 1 FROM seq WHERE n < CAST(:last AS INTEGER)) '
+            f'WITH RECURSIVE seq(n) AS (SELECT CAST(:first AS BIGINT) UNION ALL '
+            f'SELECT n + 1 FROM seq WHERE n < CAST(:last AS BIGINT)) '
             f'SELECT {values} FROM seq')

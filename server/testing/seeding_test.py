@@ -1,8 +1,11 @@
 """`flask seed`: the lesson's rows at any revision, idempotent; `--rows N` in bulk."""
 import pytest
+import sqlalchemy as sa
 
 import lesson
 from chain import rows
+from dbtools import seeding
+from models import db
 
 
 @pytest.mark.parametrize('step, added', [
@@ -50,3 +53,14 @@ def test_seed_rows_must_be_a_positive_number(runner, bad):
     result = runner.invoke(args=['seed', '--rows', bad])
     assert result.exit_code == 2
     assert "Invalid value for '--rows'" in result.output
+
+
+def test_generated_numbers_far_past_a_million_do_not_overflow(app, chain):
+    """n * 7919 passes 2**31 at n = 271,183; PostgreSQL's INTEGER would overflow there."""
+    chain.climb(4, seed=False)
+    sql = seeding._generate_sql('employees', 'employees', 'salary')
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(sa.text(sql), {'first': 3_000_000, 'last': 3_000_001})
+    assert chain.snapshot().table('employees').rows == (
+        (1, 'Employee 3000000', 40000 + 3_000_000 * 7919 % 100000),
+        (2, 'Employee 3000001', 40000 + 3_000_001 * 7919 % 100000))
