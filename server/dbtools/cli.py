@@ -88,7 +88,10 @@ def _plain_errors(status):
         raise _Failed(f'{exc}\n  Hint: nothing was kept; fix that revision and rehearse again',
                       status) from None
     except sa.exc.DBAPIError as exc:
-        raise _Failed(str(errors.explain_database(exc)), status) from None
+        explained = errors.explain_database(exc)
+        if explained is None:
+            raise
+        raise _Failed(str(explained), status) from None
 
 
 class _Failed(click.ClickException):

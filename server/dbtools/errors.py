@@ -33,7 +33,7 @@ def explained(config):
     except CommandError as exc:
         raise explain_alembic(str(exc), ScriptDirectory.from_config(config)) from None
     except sa.exc.DBAPIError as exc:
-        raise explain_database(exc) from None
+        raise explain_database(exc) or _failed_migration(exc) from None
 
 
 def explain_alembic(message, script):
@@ -64,15 +64,21 @@ def explain_alembic(message, script):
 
 
 def explain_database(exc):
-    """Explain a failure reported by the database driver."""
+    """Explain a driver error any command can meet (unreachable, locked), or return None."""
     url = snapshot.masked_url(_engine().url)
-    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    reason = _reason(exc)
     if exc.statement is None or isinstance(exc, sa.exc.InterfaceError):
         return Explained(f'cannot reach the database {url}: {reason}',
                          'check DATABASE_URL and that the database server is running')
     if 'database is locked' in reason:
         return Explained(f'{url} is locked by another program',
                          'close other `flask` commands or database browsers, then try again')
+    return None
+
+
+def _failed_migration(exc):
+    """Explain a driver error raised by a revision; its transaction was rolled back."""
+    reason = _reason(exc)
     recorded = _recorded_revision()
     if 'already exists' in reason and not recorded:
         return Explained(
@@ -84,7 +90,12 @@ def explain_database(exc):
     where = ', '.join(recorded) or 'base (empty)'
     return Explained(f'a migration failed and was rolled back: {reason}; '
                      f'the database is still at revision {where}',
-                     'fix the revision it names, then run the command again')
+                     f'fix the revision that comes after {where}, then run the command again')
+
+
+def _reason(exc):
+    """The first line of what the driver said."""
+    return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
 
 
 def _recorded_revision():

@@ -3,10 +3,11 @@
 All three show the same snapshot of the live database, so they are right at every revision.
 The routes only answer GET (Flask refuses POST and the rest with 405) and only read.
 """
+import sqlalchemy as sa
 from alembic.script import ScriptDirectory
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template, request
 
-from dbtools import snapshot
+from dbtools import errors, snapshot
 
 bp = Blueprint('viewer', __name__, template_folder='templates')
 
@@ -43,6 +44,18 @@ def schema_json():
     """The same snapshot as JSON, plus the history."""
     snap = current_snapshot()
     return jsonify(snap.to_dict() | {'history': history(snap.revision)})
+
+
+@bp.errorhandler(sa.exc.DBAPIError)
+def database_error(exc):
+    """An unreachable or locked database: say so plainly (503), never a traceback page."""
+    explained = errors.explain_database(exc)
+    if explained is None:
+        raise exc
+    if request.path.endswith('.json'):
+        return jsonify(error=explained.what, hint=explained.hint), 503
+    return f'Error: {explained.what}\nHint: {explained.hint}\n', 503, {
+        'Content-Type': 'text/plain; charset=utf-8', 'Refresh': '5'}
 
 
 def render_text(snap):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from app import create_app
 from chain import Chain, copy_migrations
 from dbtools.snapshot import masked_url
 
@@ -120,3 +121,13 @@ def test_a_failing_step_is_reported_and_nothing_is_kept(make_app, chain, tmp_pat
         'Error: step 1 failed: injected failure',
         '  Hint: nothing was kept; fix that revision and rehearse again'])
     assert unchanged(broken) == before, 'rehearsal changed the database'
+
+
+def test_an_unreachable_database_is_an_error():
+    app = create_app({'SQLALCHEMY_DATABASE_URI': 'sqlite:////nonexistent-dir/lesson.db'})
+    result = app.test_cli_runner().invoke(args=['db', 'rehearse'])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        'Error: cannot reach the database sqlite:////nonexistent-dir/lesson.db: unable to open '
+        'database file',
+        '  Hint: check DATABASE_URL and that the database server is running']

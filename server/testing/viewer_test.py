@@ -106,3 +106,20 @@ def test_flask_schema_on_an_empty_database(runner):
     assert runner.invoke(args=['schema']).output.splitlines()[1:] == [
         'Revision: base (empty)', '', 'No tables yet: run `flask db upgrade`.']
 
+
+
+@pytest.mark.parametrize('path', ['/', '/schema.json'])
+def test_an_unreachable_database_is_explained_not_a_traceback(path):
+    app = create_app({'SQLALCHEMY_DATABASE_URI':
+                      'postgresql+psycopg://me:secret@127.0.0.1:1/nowhere'})
+    response = app.test_client().get(path)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 503
+    what = 'cannot reach the database postgresql+psycopg://me:***@127.0.0.1:1/nowhere: '
+    hint = 'check DATABASE_URL and that the database server is running'
+    if path == '/':
+        assert body.startswith(f'Error: {what}') and body.endswith(f'\nHint: {hint}\n')
+    else:
+        assert response.get_json()['error'].startswith(what)
+        assert response.get_json()['hint'] == hint
+    assert 'secret' not in body and 'Traceback' not in body
