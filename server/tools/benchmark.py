@@ -5,7 +5,7 @@
 For each backend (SQLite always; PostgreSQL when a URL is given) and each row count, a database
 is built at revision 2 with that many rows in both tables. Then, for two versions of the
 rename-column revision (the repository's native RENAME COLUMN, and Alembic batch mode, which
-recreates and copies the table), it times the upgrade to head and the downgrade back to
+on SQLite recreates the table and copies every row), it times the upgrade to head and the downgrade back to
 revision 2: the migration steps in process (median of --repeat runs) and the whole
 `flask db upgrade` command. After every run it checks, in SQL, that every value survived.
 
@@ -37,7 +37,7 @@ SERVER = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(SERVER))
 
 from app import create_app  # noqa: E402
-from dbtools import seeding, snapshot  # noqa: E402
+from dbtools import rehearsal, seeding, snapshot  # noqa: E402
 from models import db  # noqa: E402
 
 ROWS = [0, 10_000, 100_000, 1_000_000]
@@ -45,37 +45,22 @@ RENAME_COLUMN = '76f31678b786'
 BEFORE_RENAMES = '51f20aa4768b'
 BATCH_RENAME = '''
 def upgrade():
-    # Batch mode: recreate departments and copy every row, as render_as_batch writes it.
-    with op.batch_alter_table('departments', recreate='always') as batch_op:
+    # Batch mode, as render_as_batch writes it. On SQLite it recreates departments and copies
+    # every row; on PostgreSQL Alembic sees no need and emits the native RENAME COLUMN.
+    with op.batch_alter_table('departments', schema=None) as batch_op:
         batch_op.alter_column('address', new_column_name='location')
 
 
 def downgrade():
-    with op.batch_alter_table('departments', recreate='always') as batch_op:
+    with op.batch_alter_table('departments', schema=None) as batch_op:
         batch_op.alter_column('location', new_column_name='address')
 '''
+# The baseline: Flask-Migrate's own wiring around the same models.py, with its stock env.py.
 MINIMAL_APP = '''
 import os
 from flask import Flask
 from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
-
-db = SQLAlchemy()
-
-
-class Employee(db.Model):
-    __tablename__ = 'employees'
-    id = db.Column(db.Integer, primary_key=True)
-    name = db.Column(db.String, nullable=False)
-    salary = db.Column(db.Integer)
-
-
-class Department(db.Model):
-    __tablename__ = 'departments'
-    id = db.Column(db.Integer, primary_key=True)
-    name = db.Column(db.String, nullable=False)
-    location = db.Column(db.String)
-
+from models import db
 
 app = Flask(__name__)
 app.config['SQLALCHEMY_DATABASE_URI'] = os.environ['DATABASE_URL']
@@ -89,7 +74,7 @@ def main():
     """Run every measurement, print the tables, write the CSV, check the targets."""
     options = parse_args()
     print(versions(options.database_url))
-    results, checks = [], []
+    results, scale = [], []
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         migrations = variants(scratch)
@@ -97,7 +82,10 @@ def main():
                                           if options.database_url else [])
         for backend, server in backends:
             for rows in options.rows:
-                with database(backend, server, scratch, rows) as url:
+                with database(backend, server, scratch, rows) as built:
+                    url = built.url
+                    scale.append({'backend': backend, 'rows': rows, 'seed_s': built.seed_s,
+                                  'rehearse_s': time_rehearsal(url)})
                     for name, directory in migrations.items():
                         results.append(measure(url, directory, backend, rows, name,
                                                options.repeat))
@@ -108,10 +96,12 @@ def main():
     print(results_table(results))
     print()
     print(startup_table(startup))
+    print()
+    print(scale_table(scale))
     checks = targets(results, startup)
     print()
     print('\n'.join(f'{"PASS" if ok else "FAIL"}  {text}' for ok, text in checks))
-    write_csv(options.csv, results, startup)
+    write_csv(options.csv, results, startup, scale)
     print(f'\nCSV written to {options.csv}')
     return 0 if all(ok for ok, _ in checks) else 1
 
@@ -179,13 +169,15 @@ class database:
         app = create_app({'SQLALCHEMY_DATABASE_URI': self.url})
         with app.app_context():
             command.upgrade(config(app, SERVER / 'migrations'), BEFORE_RENAMES)
+            start = time.perf_counter()
             with db.engine.begin() as connection:
                 if self.rows:
                     seeding.seed_generated(connection, self.rows)
+            self.seed_s = time.perf_counter() - start
             db.engine.dispose()
         if self.backend != 'sqlite':
             self._admin('VACUUM ANALYZE', database=self.name)
-        return self.url
+        return self
 
     def __exit__(self, *exc):
         if self.backend == 'sqlite':
@@ -233,6 +225,18 @@ def measure(url, directory, backend, rows, variant, repeat):
             'cli_downgrade_s': check_cli}
 
 
+def time_rehearsal(url):
+    """Seconds `flask db rehearse` takes from revision 2 to head, in process."""
+    app = create_app({'SQLALCHEMY_DATABASE_URI': url})
+    with app.app_context():
+        steps = []
+        seconds = timed(lambda: steps.extend(rehearsal.rehearse('head')))
+        db.engine.dispose()
+    if any(step.lost for step in steps):
+        raise SystemExit(f'Error: rehearsal reported a loss on {url}')
+    return seconds
+
+
 def contents(engine):
     """Every table's row count and per-column fingerprints, names aside (computed in SQL)."""
     with engine.connect() as connection:
@@ -271,6 +275,7 @@ def measure_startup(scratch, migrations, repeat):
     minimal = scratch / 'minimal'
     minimal.mkdir()
     (minimal / 'app.py').write_text(MINIMAL_APP)
+    shutil.copy(SERVER / 'models.py', minimal / 'models.py')
     shutil.copytree(migrations, minimal / 'migrations',
                     ignore=shutil.ignore_patterns('__pycache__'))
     template = Path(sys.modules['flask_migrate'].__file__).parent / 'templates' / 'flask'
@@ -317,6 +322,16 @@ def startup_table(startup):
     return '\n'.join(lines)
 
 
+def scale_table(scale):
+    """What it costs to make the rows, and to rehearse the renames over them."""
+    lines = ['| backend | rows | `flask seed --rows N` (both tables) | '
+             '`flask db rehearse` (revision 2 to head) |', '| --- | ---: | ---: | ---: |']
+    for s in scale:
+        lines.append(f'| {s["backend"]} | {s["rows"]:,} | {ms(s["seed_s"])} | '
+                     f'{ms(s["rehearse_s"])} |')
+    return '\n'.join(lines)
+
+
 def targets(results, startup):
     """The README's targets, each as (held?, what it says)."""
     checks = []
@@ -327,8 +342,9 @@ def targets(results, startup):
         batch = by[(backend, most, 'batch')]['up_down_s'] / by[(backend, 0, 'batch')]['up_down_s']
         checks.append((native <= 1.5, f'{backend}: native renames at {most:,} rows take '
                        f'{native:.2f}× the empty time (target ≤ 1.5×)'))
-        checks.append((batch > native, f'{backend}: batch mode at {most:,} rows takes '
-                       f'{batch:.1f}× its empty time: it grows with the rows'))
+        if backend == 'sqlite':  # elsewhere batch mode does not copy, so it cannot grow
+            checks.append((batch > 2 * native, f'{backend}: batch mode at {most:,} rows takes '
+                           f'{batch:.1f}× its empty time: it grows with the rows'))
     checks.append((True, 'every value survived every run (checked in SQL after each step)'))
     for s in startup:
         ratio = s['project_s'] / s['minimal_s']
@@ -337,8 +353,8 @@ def targets(results, startup):
     return checks
 
 
-def write_csv(path, results, startup):
-    """Both tables, one row per measurement."""
+def write_csv(path, results, startup, scale):
+    """Every table, one row per measurement."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, 'w', newline='') as out:
         writer = csv.writer(out)
@@ -351,6 +367,9 @@ def write_csv(path, results, startup):
         for s in startup:
             writer.writerow(['startup', 'sqlite', '', s['command'], f'{s["minimal_s"]:.4f}',
                              f'{s["project_s"]:.4f}', '', '', ''])
+        for s in scale:
+            writer.writerow(['seed+rehearse', s['backend'], s['rows'], '', f'{s["seed_s"]:.4f}',
+                             f'{s["rehearse_s"]:.4f}', '', '', ''])
 
 
 def ms(seconds):
