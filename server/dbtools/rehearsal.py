@@ -11,7 +11,7 @@ snapshot.fingerprint_sql) and compares it with the one before:
   *lost* too (a data migration that rewrote values shows up here, on purpose);
 - a column or table nothing matched is *new*.
 
-Empty tables and columns hold nothing to lose, so they are never reported as lost.
+Empty tables and columns hold nothing to lose: they are reported as *dropped*, never as lost.
 """
 from dataclasses import dataclass, field
 
@@ -29,6 +29,7 @@ class Step:
     title: str
     renamed: list = field(default_factory=list)
     new: list = field(default_factory=list)
+    dropped: list = field(default_factory=list)  # gone, but held no data
     lost: list = field(default_factory=list)
 
 
@@ -97,24 +98,24 @@ def compare(title, before, after):
 
 
 def _describe_gone_table(result, table, moved, new_cols):
-    """A table that disappeared: renamed as a whole, partly carried over, or lost."""
-    targets = {moved.get((table.name, c.name), (None,))[0] for c in table.columns}
-    whole = len(targets) == 1 and None not in targets and all(
-        moved[(table.name, c.name)][1] == c.name for c in table.columns)
-    if whole:
-        new_name = targets.pop()
+    """A table that disappeared: renamed as a whole (perhaps with renamed columns), or lost."""
+    targets = [moved.get((table.name, c.name)) for c in table.columns]
+    if None not in targets and len({t for t, _ in targets}) == 1:
+        new_name = targets[0][0]
         result.renamed.append(f'table {table.name} -> {new_name} '
                               f'({_rows(table.row_count)} carried over)')
-        extra = [k for k in new_cols if k[0] == new_name
-                 and k not in {moved[(table.name, c.name)] for c in table.columns}]
-        result.new += [f'column {t}.{c}' for t, c in extra]
+        result.renamed += [f'column {new_name}.{c.name} -> {new_name}.{n}'
+                           for c, (_, n) in zip(table.columns, targets) if n != c.name]
+        result.new += [f'column {t}.{c}' for t, c in new_cols
+                       if t == new_name and (t, c) not in targets]
         return
     if table.row_count:
         result.lost.append(f'table {table.name}: {_rows(table.row_count)}')
-    for c in table.columns:
-        if (table.name, c.name) in moved:
-            t, n = moved[(table.name, c.name)]
-            result.renamed.append(f'column {table.name}.{c.name} -> {t}.{n}')
+    else:
+        result.dropped.append(f'table {table.name} (no rows)')
+    for c, target in zip(table.columns, targets):
+        if target is not None:
+            result.renamed.append(f'column {table.name}.{c.name} -> {target[0]}.{target[1]}')
 
 
 def _describe_kept_table(result, old, new, moved):
@@ -131,6 +132,8 @@ def _describe_kept_table(result, old, new, moved):
                                   f'({_values(values)} carried over)')
         elif now is None and values:
             result.lost.append(f'column {old.name}.{c.name}: {_values(values)}')
+        elif now is None:
+            result.dropped.append(f'column {old.name}.{c.name} (no values)')
         elif now is not None and values and now.fingerprint != c.fingerprint:
             result.lost.append(f'column {old.name}.{c.name}: values rewritten '
                                f'({_values(values)} before, {_values(now.fingerprint[0])} after)')
@@ -192,8 +195,9 @@ def report(steps, start, target, url):
         lines.append(step.title)
         lines += [f'  renamed  {x}' for x in step.renamed]
         lines += [f'  new      {x}' for x in step.new]
+        lines += [f'  dropped  {x}' for x in step.dropped]
         lines += [f'  LOST     {x}' for x in step.lost]
-        if not (step.renamed or step.new or step.lost):
+        if not (step.renamed or step.new or step.dropped or step.lost):
             lines.append('  no table or column changes')
     lost = sum(len(s.lost) for s in steps)
     if lost:

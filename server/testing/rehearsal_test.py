@@ -131,3 +131,27 @@ def test_an_unreachable_database_is_an_error():
         'Error: cannot reach the database sqlite:////nonexistent-dir/lesson.db: unable to open '
         'database file',
         '  Hint: check DATABASE_URL and that the database server is running']
+
+
+def test_a_table_and_column_renamed_in_one_step_are_both_recognised(make_app, chain, tmp_path):
+    chain.climb(4)
+    migrations = copy_migrations(tmp_path, ('d1a1510a0005', chain.rev(4), '''
+        op.rename_table('departments', 'divisions')
+        op.alter_column('divisions', 'location', new_column_name='site')''', 'pass'))
+    both = Chain(make_app(MIGRATIONS_DIR=migrations))
+    assert rehearse(both)[0] == 0
+    assert rehearse(both)[1][2:4] == [
+        '  renamed  table departments -> divisions (2 rows carried over)',
+        '  renamed  column divisions.location -> divisions.site']
+
+
+def test_empty_tables_are_dropped_not_lost(chain):
+    chain.climb(2, seed=False)
+    r1, r2 = chain.rev(1), chain.rev(2)
+    assert rehearse(chain, 'base') == (0, [
+        header(chain, r2, 'base'),
+        f'downgrade {r2} -> {r1} (add department)',
+        '  dropped  table department (no rows)',
+        f'downgrade {r1} -> base (initial migration)',
+        '  dropped  table employees (no rows)',
+        'Nothing would be lost. The database is unchanged.'])
