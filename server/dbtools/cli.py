@@ -39,7 +39,7 @@ def seed(rows):
         if rows is None:
             added = seeding.seed_lesson(connection)
         else:
-            tables = len(seeding.lesson_tables(_snapshot(connection)))
+            tables = len(seeding.lesson_tables(connection))
             with click.progressbar(length=rows * tables, label='Inserting rows') as bar:
                 added = seeding.seed_generated(connection, rows, bar.update)
     if not added:
@@ -64,13 +64,6 @@ def rehearse(revision):
     text, status = rehearsal.report(steps, start, revision, snapshot.masked_url(engine.url))
     click.echo(text)
     sys.exit(status)
-
-
-def _snapshot(connection):
-    """The snapshot module's view of the database, without rows."""
-    from dbtools import snapshot
-
-    return snapshot.take(connection, row_limit=0)
 
 
 @contextlib.contextmanager

@@ -14,8 +14,9 @@ DEPARTMENTS = [('Payroll', 'Building A, 4th Floor'), ('Human Resources', 'Buildi
 CHUNK = 50_000
 
 
-def lesson_tables(snap):
+def lesson_tables(connection):
     """{'employees': (table, value column), 'departments': (table, place column)} as they exist."""
+    snap = snapshot.take(connection, row_limit=0)
     found = {}
     if snap.table('employees') is not None:
         found['employees'] = ('employees', 'salary')
@@ -30,7 +31,7 @@ def lesson_tables(snap):
 
 def seed_lesson(connection):
     """Insert the lesson's rows that are not there yet; return {table: rows added}."""
-    tables = lesson_tables(snapshot.take(connection, row_limit=0))
+    tables = lesson_tables(connection)
     rows = {'employees': EMPLOYEES, 'departments': DEPARTMENTS}
     added = {}
     for kind, (name, second) in tables.items():
@@ -45,7 +46,7 @@ def seed_lesson(connection):
 
 def seed_generated(connection, count, progress=lambda n: None):
     """Insert `count` generated rows into each lesson table present; return {table: count}."""
-    tables = lesson_tables(snapshot.take(connection, row_limit=0))
+    tables = lesson_tables(connection)
     quote = connection.dialect.identifier_preparer.quote
     for kind, (name, second) in tables.items():
         start = connection.scalar(sa.text(f'SELECT count(*) FROM {quote(name)}'))
