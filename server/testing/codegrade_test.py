@@ -104,3 +104,11 @@ def test_flask_db_upgrade_and_downgrade_from_the_command_line(runner, chain):
     result = runner.invoke(args=['db', 'downgrade', 'base'])
     assert result.exit_code == 0, result.output
     assert tables(chain.snapshot()) == {}, 'flask db downgrade base should drop every table'
+
+
+def test_flask_db_downgrade_minus_one_steps_back_one_revision(runner, chain):
+    """Click would read -1 as an option; the lesson's relative form must work as written."""
+    chain.upgrade('head')
+    result = runner.invoke(args=['db', 'downgrade', '-1'])
+    assert result.exit_code == 0, result.output
+    assert chain.snapshot().revision == (chain.rev(3),), 'downgrade -1 should reach revision 3'
