@@ -1,4 +1,5 @@
-"""The viewer in a real browser: `flask run` and Debian's headless Chromium (tools/browser.py)."""
+"""The viewer in a real browser: Debian's headless Chromium against the served app
+(tools/browser.py)."""
 import pytest
 
 from tools import browser
@@ -7,9 +8,9 @@ pytestmark = pytest.mark.skipif(browser.chromium() is None,
                                 reason='Chromium is not installed: apt-get install chromium')
 
 
-def test_the_page_shows_each_revision_in_chromium(chain, database_url, tmp_path):
+def test_the_page_shows_each_revision_in_chromium(app, chain, tmp_path):
     chain.climb(2)
-    with browser.serving(database_url) as url:
+    with browser.serving(app) as url:
         before = browser.capture(url, screenshot=tmp_path / 'revision-2.png')
         chain.upgrade('head')
         after = browser.capture(url, screenshot=tmp_path / 'head.png')

@@ -1,18 +1,16 @@
-"""Look at the viewer page the way a student does: `flask run` and a real headless Chromium.
+"""Look at the viewer page the way a student does: served by Werkzeug, in real headless Chromium.
 
 Debian's chromium package provides the browser; nothing here downloads one. Used by the
 browser test and by tools/screenshot.py, which makes the README's picture.
 """
 import contextlib
-import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
+import threading
 from pathlib import Path
+
+from werkzeug.serving import make_server
 
 SERVER = Path(__file__).resolve().parents[1]
 FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -36,32 +34,14 @@ def capture(url, screenshot=None, size=(1280, 900)):
 
 
 @contextlib.contextmanager
-def serving(database_url):
-    """`flask run` on a free localhost port against `database_url`; yields the page's URL."""
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, 'DATABASE_URL': database_url}
-    server = subprocess.Popen(
-        [sys.executable, '-m', 'flask', '--app', str(SERVER / 'app.py'), 'run', '--port',
-         str(port)], cwd=SERVER, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f'http://127.0.0.1:{port}/'
+def serving(app):
+    """Serve `app` on a free localhost port with Werkzeug, the server `flask run` uses, in a
+    background thread; yields the page's URL."""
+    server = make_server('127.0.0.1', 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     try:
-        _wait_for(url, server)
-        yield url
+        yield f'http://127.0.0.1:{server.server_port}/'
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def _wait_for(url, server, seconds=20):
-    """Return once `url` answers; fail if the server exits or takes too long."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f'flask run exited with status {server.returncode}')
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f'flask run did not answer at {url} within {seconds} s')
+        server.shutdown()
+        thread.join(timeout=10)

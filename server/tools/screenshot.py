@@ -1,7 +1,7 @@
 """Make the README's picture of the viewer page, with the same browser the tests use.
 
 A scratch SQLite database is migrated to head and given the lesson's rows, exactly as a student
-would (`flask db upgrade`, `flask seed`), then `flask run` serves it to headless Chromium.
+would (`flask db upgrade`, `flask seed`), then the app is served to headless Chromium.
 
     cd server && python -m tools.screenshot            # writes docs/viewer.png
 """
@@ -26,7 +26,10 @@ def main(out=OUT):
         for args in (['db', 'upgrade'], ['seed']):
             subprocess.run([sys.executable, '-m', 'flask', *args], cwd=browser.SERVER, env=env,
                            check=True, capture_output=True)
-        with browser.serving(url) as page:
+        sys.path.insert(0, str(browser.SERVER))
+        from app import create_app
+
+        with browser.serving(create_app({'SQLALCHEMY_DATABASE_URI': url})) as page:
             Path(out).parent.mkdir(parents=True, exist_ok=True)
             browser.capture(page, screenshot=out, size=(1100, 860))
     print(f'wrote {out}')
