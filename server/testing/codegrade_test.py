@@ -31,7 +31,8 @@ def check_upgrade(chain, step):
     after = chain.snapshot(fingerprints=True)
     what = f'revision {step} ({lesson.STEP_NAMES[step]})'
     lost = losses(before, after)
-    assert not lost, f'{what} loses data ({"; ".join(lost)}); {lesson.FIXES.get(step, "keep the data")}'
+    fix = lesson.FIXES.get(step, 'keep the data')
+    assert not lost, f'{what} loses data ({"; ".join(lost)}); {fix}'
     assert tables(after) == lesson.SCHEMAS[step], f'{what}: wrong tables or columns'
     if step in lesson.SEED_AT:
         chain.seed()
