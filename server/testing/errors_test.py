@@ -107,11 +107,13 @@ def test_two_heads_point_to_flask_db_merge(make_app, chain, tmp_path):
     """Two students each add a revision after head; merging as the hint says fixes it."""
     chain.climb(4)
     head = chain.rev(4)
-    migrations = copy_migrations(
-        tmp_path, ('a11ce0000005', head, "op.add_column('employees', sa.Column('email', sa.String()))",
-                   "op.drop_column('employees', 'email')"),
-        ('b0b000000005', head, "op.create_index('ix_departments_name', 'departments', ['name'])",
-         "op.drop_index('ix_departments_name', 'departments')"))
+    student_a = ('a11ce0000005', head,
+                 "op.add_column('employees', sa.Column('email', sa.String()))",
+                 "op.drop_column('employees', 'email')")
+    student_b = ('b0b000000005', head,
+                 "op.create_index('ix_departments_name', 'departments', ['name'])",
+                 "op.drop_index('ix_departments_name', 'departments')")
+    migrations = copy_migrations(tmp_path, student_a, student_b)
     runner = make_app(MIGRATIONS_DIR=migrations).test_cli_runner()
     before = chain.state()
     result = runner.invoke(args=['db', 'upgrade'])

@@ -5,8 +5,8 @@
 For each backend (SQLite always; PostgreSQL when a URL is given) and each row count, a database
 is built at revision 2 with that many rows in both tables. Then, for two versions of the
 rename-column revision (the repository's native RENAME COLUMN, and Alembic batch mode, which
-on SQLite recreates the table and copies every row), it times the upgrade to head and the downgrade back to
-revision 2: the migration steps in process (median of --repeat runs) and the whole
+on SQLite recreates the table and copies every row), it times the upgrade to head and the
+downgrade back to revision 2: the migration steps in process (median of --repeat runs) and the whole
 `flask db upgrade` command. After every run it checks, in SQL, that every value survived.
 
 Last it times `flask` commands on an up-to-date database against a minimal Flask-Migrate app
@@ -338,8 +338,9 @@ def targets(results, startup):
     by = {(r['backend'], r['rows'], r['variant']): r for r in results}
     for backend in dict.fromkeys(r['backend'] for r in results):
         most = max(r['rows'] for r in results if r['backend'] == backend)
-        native = by[(backend, most, 'native')]['up_down_s'] / by[(backend, 0, 'native')]['up_down_s']
-        batch = by[(backend, most, 'batch')]['up_down_s'] / by[(backend, 0, 'batch')]['up_down_s']
+        growth = {v: by[(backend, most, v)]['up_down_s'] / by[(backend, 0, v)]['up_down_s']
+                  for v in ('native', 'batch')}
+        native, batch = growth['native'], growth['batch']
         checks.append((native <= 1.5, f'{backend}: native renames at {most:,} rows take '
                        f'{native:.2f}× the empty time (target ≤ 1.5×)'))
         if backend == 'sqlite':  # elsewhere batch mode does not copy, so it cannot grow

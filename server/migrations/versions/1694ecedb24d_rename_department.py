@@ -17,7 +17,7 @@ depends_on = None
 
 
 def upgrade():
-    # Hand-edited: autogenerate wrote create 'departments' + drop 'department', which loses every row.
+    # Hand-edited: autogenerate wrote create 'departments' + drop 'department': every row lost.
     op.rename_table('department', 'departments')
     # PostgreSQL names the primary key and the id sequence after the table; rename them too,
     # so the schema matches a database built straight at this revision.
