@@ -16,7 +16,7 @@ def check_database_url(url):
     # The URL may not parse, so mask a password by pattern rather than with make_url().
     shown = re.sub(r'(://[^:/@]*:)[^@]*@', r'\1***@', str(url))
     try:
-        sa.engine.make_url(url).get_dialect()
+        dialect = sa.engine.make_url(url).get_dialect()
     except (sa.exc.NoSuchModuleError, ImportError) as exc:
         raise DatabaseURLError(
             f"DATABASE_URL '{shown}' names a database this project cannot drive ({exc})\n"
@@ -27,3 +27,10 @@ def check_database_url(url):
             f"DATABASE_URL '{shown}' is not a database URL\n"
             f'  Hint: write it as dialect+driver://user:password@host:port/name, '
             f'for example {EXAMPLE}, or unset it to use instance/app.db') from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        raise DatabaseURLError(
+            f"DATABASE_URL '{shown}' needs a database driver that is not installed ({exc})\n"
+            f'  Hint: this project installs psycopg for PostgreSQL ({EXAMPLE}); '
+            f'SQLite needs no driver') from None

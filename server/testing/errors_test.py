@@ -127,3 +127,12 @@ def test_two_heads_point_to_flask_db_merge(make_app, chain, tmp_path):
     assert runner.invoke(args=['db', 'merge', 'heads', '-m', 'merge heads']).exit_code == 0
     assert runner.invoke(args=['db', 'upgrade']).exit_code == 0
     assert len(Chain(runner.app).snapshot().revision) == 1, 'one merged head expected'
+
+
+def test_a_database_url_whose_driver_is_not_installed():
+    with pytest.raises(DatabaseURLError) as caught:
+        create_app({'SQLALCHEMY_DATABASE_URI': 'mysql://root:pw@127.0.0.1/lesson'})
+    assert caught.value.format_message() == (
+        "DATABASE_URL 'mysql://root:***@127.0.0.1/lesson' needs a database driver that is not "
+        "installed (No module named 'MySQLdb')\n  Hint: this project installs psycopg for "
+        'PostgreSQL (postgresql+psycopg://postgres@127.0.0.1:5432/test); SQLite needs no driver')
