@@ -50,6 +50,7 @@ def rehearse(target='head'):
             upgrade = _is_upgrade(ScriptDirectory.from_config(config), before.revision, target)
 
             def after_step(ctx, step, heads, run_args):
+                """Alembic's on_version_apply hook: compare the data with the step before."""
                 nonlocal before
                 after = snapshot.take(connection, row_limit=0, fingerprints=True)
                 steps.append(compare(_title(step), before, after))

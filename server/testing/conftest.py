@@ -73,6 +73,7 @@ def server_databases():
         created = {}
 
         def database_on(server_url):
+            """The run's database on that server."""
             if server_url not in created:
                 created[server_url] = stack.enter_context(temporary_database(server_url))
             return created[server_url]
@@ -108,6 +109,7 @@ def make_app(database_url):
     apps = []
 
     def make(**config):
+        """An app on the test database with `config` on top."""
         app = create_app({'TESTING': True, 'SQLALCHEMY_DATABASE_URI': database_url, **config})
         apps.append(app)
         return app

@@ -28,6 +28,7 @@ def rehearse(chain, *args):
 
 
 def header(chain, start, target):
+    """The report's first line."""
     url = masked_url(chain.app.config['SQLALCHEMY_DATABASE_URI'])
     return f'Rehearsing {start} -> {target} on {url}; nothing is kept.'
 

@@ -164,6 +164,7 @@ class database:
                     .render_as_string(hide_password=False))
 
     def __enter__(self):
+        """Create (on a server), migrate to revision 2, seed, and time the seeding."""
         if self.backend != 'sqlite':
             self._admin(f'DROP DATABASE IF EXISTS "{self.name}"', f'CREATE DATABASE "{self.name}"')
         app = create_app({'SQLALCHEMY_DATABASE_URI': self.url})
@@ -180,6 +181,7 @@ class database:
         return self
 
     def __exit__(self, *exc):
+        """Delete the file or drop the database."""
         if self.backend == 'sqlite':
             Path(self.url.removeprefix('sqlite:///')).unlink()
         else:
