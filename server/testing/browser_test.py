@@ -1,6 +1,7 @@
 """The viewer in a real browser: Debian's headless Chromium against the served app
 (tools/browser.py)."""
 import pytest
+from flask import request
 
 from tools import browser
 
@@ -26,3 +27,22 @@ def test_the_page_shows_each_revision_in_chromium(app, chain, tmp_path):
         assert png[:8] == b'\x89PNG\r\n\x1a\n', f'{shot} is not a PNG'
         width, height = int.from_bytes(png[16:20], 'big'), int.from_bytes(png[20:24], 'big')
         assert (width, height) == (1280, 900), f'{shot} is {width}x{height}'
+
+
+def test_the_page_reloads_itself_when_the_database_changes(app, chain):
+    """The page polls /schema.json; the database is upgraded right after its first poll."""
+    chain.climb(2)
+    polls = []
+
+    @app.after_request
+    def upgrade_after_the_first_poll(response):
+        if request.path == '/schema.json' and not polls:
+            polls.append(response)
+            chain.upgrade('head')
+        return response
+
+    with browser.serving(app) as url:
+        page = browser.capture(url, wait_ms=5000)
+    assert polls, 'the page never polled /schema.json'
+    assert '<h2 id="table-departments">departments' in page, 'the page did not reload'
+    assert '<th>location<small>VARCHAR · nullable</small></th>' in page

@@ -22,11 +22,16 @@ def chromium():
     return shutil.which('chromium') or shutil.which('chromium-browser')
 
 
-def capture(url, screenshot=None, size=(1280, 900)):
-    """Load `url` in headless Chromium; return the DOM after scripts ran, save a PNG if asked."""
+def capture(url, screenshot=None, size=(1280, 900), wait_ms=None):
+    """Load `url` in headless Chromium; return the DOM after scripts ran, save a PNG if asked.
+
+    With `wait_ms`, the page's own timers run for that much (virtual) time first.
+    """
     with tempfile.TemporaryDirectory() as profile:
         command = [chromium(), *FLAGS, f'--user-data-dir={profile}',
                    f'--window-size={size[0]},{size[1]}', '--dump-dom', url]
+        if wait_ms:
+            command.insert(-2, f'--virtual-time-budget={wait_ms}')
         if screenshot:
             command.insert(-2, f'--screenshot={screenshot}')
         done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
