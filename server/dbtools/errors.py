@@ -1,8 +1,8 @@
 """Expected mistakes, told in one line plus a hint, never a traceback.
 
 env.py runs every migration inside `explained()`. A known mistake is turned into an Alembic
-CommandError; Flask-Migrate prints those as a single `Error:` line and exits with status 1.
-Anything unknown passes through untouched.
+CommandError; Flask-Migrate prints that as its `Error:` line (ours add a hint line below) and
+exits with status 1. Anything unknown passes through untouched.
 """
 import contextlib
 import re
@@ -51,9 +51,10 @@ def explain_alembic(message, script):
         return Explained(f"there is no revision '{rev}'",
                          '`flask db history` lists the ids; head, base, +1 and -1 work too')
     if 'Multiple head' in message:
-        heads = ', '.join(sorted(script.get_heads()))
-        return Explained(f'the migrations have two heads ({heads}): two revisions follow '
-                         'the same parent',
+        heads = sorted(script.get_heads())
+        count = {2: 'two', 3: 'three'}.get(len(heads), str(len(heads)))
+        return Explained(f'the migrations have {count} heads ({", ".join(heads)}): {count} '
+                         'revisions follow the same parent',
                          'join them with `flask db merge heads -m "merge heads"`, '
                          'then run `flask db upgrade`')
     if message.startswith('Target database is not up to date'):
