@@ -18,7 +18,9 @@ from chain import SERVER, Chain, copy_project
 README = (SERVER.parent / 'README.md').read_text()
 WALKTHROUGH = README.split('<!-- walkthrough:start -->')[1].split('<!-- walkthrough:end -->')[0]
 SETUP = {'pipenv shell', 'cd server'}
-NOT_RUN = {'flask run'}  # serves the page; the browser test covers it
+# `flask run` serves the page (the browser test covers it); what is typed into `flask shell`
+# is the `>>>` session that follows, run as a doctest.
+NOT_RUN = {'flask run', 'flask shell'}
 BLOCK = re.compile(r'^```(console|pycon)\n(.*?)^```', re.M | re.S)
 ID_OR_URL = re.compile(r'\b[0-9a-f]{12}\b|://')
 
