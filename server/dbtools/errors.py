@@ -50,7 +50,8 @@ def explain_alembic(message, script):
                 'revision the database really matches with `flask db stamp <revision> --purge`')
         return Explained(f"there is no revision '{rev}'",
                          '`flask db history` lists the ids; head, base, +1 and -1 work too')
-    if 'Multiple head' in message:
+    if 'Multiple head' in message or (message.startswith('Target database is not up to date')
+                                      and len(script.get_heads()) > 1):
         heads = sorted(script.get_heads())
         count = {2: 'two', 3: 'three'}.get(len(heads), str(len(heads)))
         return Explained(f'the migrations have {count} heads ({", ".join(heads)}): {count} '

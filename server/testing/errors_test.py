@@ -116,14 +116,15 @@ def test_two_heads_point_to_flask_db_merge(make_app, chain, tmp_path):
     migrations = copy_migrations(tmp_path, student_a, student_b)
     runner = make_app(MIGRATIONS_DIR=migrations).test_cli_runner()
     before = chain.state()
-    result = runner.invoke(args=['db', 'upgrade'])
-    assert result.exit_code == 1
-    assert error_lines(result.output) == [
-        f'{PREFIX}the migrations have two heads (a11ce0000005, b0b000000005): two revisions '
-        'follow the same parent',
-        '  Hint: join them with `flask db merge heads -m "merge heads"`, then run '
-        '`flask db upgrade`']
-    assert chain.state() == before, 'the database changed'
+    for command in (['db', 'upgrade'], ['db', 'migrate', '-m', 'more']):
+        result = runner.invoke(args=command)
+        assert result.exit_code == 1, command
+        assert error_lines(result.output) == [
+            f'{PREFIX}the migrations have two heads (a11ce0000005, b0b000000005): two '
+            'revisions follow the same parent',
+            '  Hint: join them with `flask db merge heads -m "merge heads"`, then run '
+            '`flask db upgrade`'], command
+        assert chain.state() == before, f'{command}: the database changed'
     assert runner.invoke(args=['db', 'merge', 'heads', '-m', 'merge heads']).exit_code == 0
     assert runner.invoke(args=['db', 'upgrade']).exit_code == 0
     assert len(Chain(runner.app).snapshot().revision) == 1, 'one merged head expected'
@@ -136,3 +137,17 @@ def test_a_database_url_whose_driver_is_not_installed():
         "DATABASE_URL 'mysql://root:***@127.0.0.1/lesson' needs a database driver that is not "
         "installed (No module named 'MySQLdb')\n  Hint: this project installs psycopg for "
         'PostgreSQL (postgresql+psycopg://postgres@127.0.0.1:5432/test); SQLite needs no driver')
+
+
+def test_autogenerate_on_a_database_behind_head(make_app, chain, tmp_path):
+    chain.climb(2)
+    before = chain.state()
+    # A scratch copy of the migrations, so that a regression could not write into the repo.
+    runner = make_app(MIGRATIONS_DIR=copy_migrations(tmp_path)).test_cli_runner()
+    result = runner.invoke(args=['db', 'migrate', '-m', 'too early'])
+    assert result.exit_code == 1
+    assert error_lines(result.output) == [
+        f'{PREFIX}the database is not at the latest revision, so autogenerate would compare '
+        'the models with an old schema',
+        '  Hint: run `flask db upgrade` first, then `flask db migrate`']
+    assert chain.state() == before, 'the database changed'
