@@ -42,9 +42,9 @@ def seed(rows):
         if rows is None:
             added = seeding.seed_lesson(connection)
         else:
-            tables = len(seeding.lesson_tables(connection))
-            with click.progressbar(length=rows * tables, label='Inserting rows') as bar:
-                added = seeding.seed_generated(connection, rows, bar.update)
+            tables = seeding.lesson_tables(connection)
+            with click.progressbar(length=rows * len(tables), label='Inserting rows') as bar:
+                added = seeding.seed_generated(connection, rows, tables, bar.update)
     if not added:
         click.echo('No lesson tables yet: run `flask db upgrade` first.')
     for table, count in added.items():
@@ -61,9 +61,7 @@ def rehearse(revision):
 
     engine = current_app.extensions['migrate'].db.engine
     with _plain_errors(status=2):
-        with engine.connect() as connection:
-            start = snapshot.revision(connection)
-        steps = rehearsal.rehearse(revision)
+        start, steps = rehearsal.rehearse(revision)
     text, status = rehearsal.report(steps, start, revision, snapshot.masked_url(engine.url))
     click.echo(text)
     sys.exit(status)

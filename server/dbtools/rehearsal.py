@@ -38,7 +38,8 @@ class RehearsalFailed(Exception):
 
 
 def rehearse(target='head'):
-    """Run every step from the current revision to `target`, roll back, return the Steps."""
+    """Run every step from the current revision to `target`, roll back; return the starting
+    revision and the Steps."""
     migrate = current_app.extensions['migrate']
     config = migrate.migrate.get_config()
     engine = atomic.migration_engine(migrate.db.engine)
@@ -47,6 +48,7 @@ def rehearse(target='head'):
         transaction = connection.begin()
         try:
             before = snapshot.take(connection, row_limit=0, fingerprints=True)
+            start = before.revision
             upgrade = _is_upgrade(ScriptDirectory.from_config(config), before.revision, target)
 
             def after_step(ctx, step, heads, run_args):
@@ -66,7 +68,7 @@ def rehearse(target='head'):
             raise RehearsalFailed(f'step {len(steps) + 1} failed: {reason}') from exc
         finally:
             transaction.rollback()
-    return steps
+    return start, steps
 
 
 def compare(title, before, after):
@@ -179,12 +181,17 @@ def _title(step):
 
 def _rows(n):
     """'1 row' or 'n rows'."""
-    return f'{n} row' if n == 1 else f'{n} rows'
+    return _count(n, 'row')
 
 
 def _values(n):
     """'1 value' or 'n values'."""
-    return f'{n} value' if n == 1 else f'{n} values'
+    return _count(n, 'value')
+
+
+def _count(n, noun):
+    """'1 noun' or 'n nouns'."""
+    return f'{n} {noun}' if n == 1 else f'{n} {noun}s'
 
 
 def report(steps, start, target, url):

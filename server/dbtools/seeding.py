@@ -44,9 +44,12 @@ def seed_lesson(connection):
     return added
 
 
-def seed_generated(connection, count, progress=lambda n: None):
-    """Insert `count` generated rows into each lesson table present; return {table: count}."""
-    tables = lesson_tables(connection)
+def seed_generated(connection, count, tables=None, progress=lambda n: None):
+    """Insert `count` generated rows into each lesson table present; return {table: count}.
+
+    `tables` is lesson_tables(connection), when the caller has it already.
+    """
+    tables = tables or lesson_tables(connection)
     quote = connection.dialect.identifier_preparer.quote
     for kind, (name, second) in tables.items():
         start = connection.scalar(sa.text(f'SELECT count(*) FROM {quote(name)}'))

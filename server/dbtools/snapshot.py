@@ -132,16 +132,13 @@ def _table(connection, inspector, name, row_limit, fingerprints):
     table = sa.table(name, *(sa.column(c['name']) for c in reflected))
     order = [table.c[c] for c in pk_columns] or list(table.c)
 
-    prints = {}
-    aggregates = [sa.func.count()]
-    if fingerprints:
-        for c in table.c:
-            aggregates += fingerprint_sql(c)
-    summary = connection.execute(sa.select(*aggregates).select_from(table)).one()
+    # One scan: the row count, then four fingerprint aggregates per column if asked.
+    per_column = [fingerprint_sql(c) for c in table.c] if fingerprints else []
+    summary = connection.execute(sa.select(sa.func.count(), *sum(per_column, []))
+                                 .select_from(table)).one()
     row_count = summary[0]
-    if fingerprints:
-        for i, c in enumerate(table.c):
-            prints[c.name] = tuple(summary[1 + 4 * i: 5 + 4 * i])
+    prints = {c.name: tuple(summary[1 + 4 * i: 5 + 4 * i])
+              for i, c in enumerate(table.c)} if fingerprints else {}
 
     rows = ()
     if row_limit:

@@ -220,11 +220,11 @@ def measure(url, directory, backend, rows, variant, repeat):
         db.engine.dispose()
     env = {**os.environ, 'DATABASE_URL': url}
     cli = run_flask(['db', 'upgrade', '-d', str(directory)], env)
-    check_cli = run_flask(['db', 'downgrade', BEFORE_RENAMES, '-d', str(directory)], env)
+    cli_down = run_flask(['db', 'downgrade', BEFORE_RENAMES, '-d', str(directory)], env)
     up, down = statistics.median(ups), statistics.median(downs)
     return {'backend': backend, 'rows': rows, 'variant': variant, 'upgrade_s': up,
             'downgrade_s': down, 'up_down_s': up + down, 'cli_upgrade_s': cli,
-            'cli_downgrade_s': check_cli}
+            'cli_downgrade_s': cli_down}
 
 
 def time_rehearsal(url):
@@ -232,7 +232,7 @@ def time_rehearsal(url):
     app = create_app({'SQLALCHEMY_DATABASE_URI': url})
     with app.app_context():
         steps = []
-        seconds = timed(lambda: steps.extend(rehearsal.rehearse('head')))
+        seconds = timed(lambda: steps.extend(rehearsal.rehearse('head')[1]))
         db.engine.dispose()
     if any(step.lost for step in steps):
         raise SystemExit(f'Error: rehearsal reported a loss on {url}')
