@@ -8,6 +8,7 @@ cannot roll DDL back; a migration engine that issues BEGIN itself (the recipe in
 pysqlite notes) gives the guarantee back. On PostgreSQL an advisory lock makes a second
 `flask db upgrade` wait for the first, which then leaves it nothing to do.
 """
+
 import contextlib
 import logging
 

@@ -1,4 +1,5 @@
 """Click wiring for `flask schema`, `flask seed` and `flask db rehearse`; the work is elsewhere."""
+
 import contextlib
 import sys
 
@@ -30,8 +31,12 @@ def schema():
 
 
 @click.command()
-@click.option('--rows', type=click.IntRange(min=1), default=None,
-              help='Add this many generated employees and departments instead.')
+@click.option(
+    '--rows',
+    type=click.IntRange(min=1),
+    default=None,
+    help='Add this many generated employees and departments instead.',
+)
 @with_appcontext
 def seed(rows):
     """Add the lesson's rows to the lesson tables that exist (twice adds nothing)."""
@@ -79,8 +84,9 @@ def _plain_errors(status):
     except errors.Explained as exc:
         raise _Failed(str(exc), status) from None
     except rehearsal.RehearsalFailed as exc:
-        raise _Failed(f'{exc}\n  Hint: nothing was kept; fix that revision and rehearse again',
-                      status) from None
+        raise _Failed(
+            f'{exc}\n  Hint: nothing was kept; fix that revision and rehearse again', status
+        ) from None
     except sa.exc.DBAPIError as exc:
         explained = errors.explain_database(exc)
         if explained is None:

@@ -4,6 +4,7 @@ env.py runs every migration inside `explained()`. A known mistake is turned into
 CommandError; Flask-Migrate prints that as its `Error:` line (ours add a hint line below) and
 exits with status 1. Anything unknown passes through untouched.
 """
+
 import contextlib
 import re
 
@@ -38,30 +39,40 @@ def explained(config):
 
 def explain_alembic(message, script):
     """Alembic's complaint about revisions, explained where it is a known mistake."""
-    missing = re.search(r"(?:Can't locate revision identified by|No such revision or branch) "
-                        r"'([^']*)'", message)
+    missing = re.search(
+        r"(?:Can't locate revision identified by|No such revision or branch) "
+        r"'([^']*)'",
+        message,
+    )
     if missing:
         rev = missing.group(1)
         if rev in _recorded_revision():
             return Explained(
-                f"the database is at revision {rev}, but no file in migrations/versions "
-                f"has that id (was it deleted?)",
+                f'the database is at revision {rev}, but no file in migrations/versions '
+                f'has that id (was it deleted?)',
                 'restore the file (git checkout -- migrations/versions), or record the '
-                'revision the database really matches with `flask db stamp <revision> --purge`')
-        return Explained(f"there is no revision '{rev}'",
-                         '`flask db history` lists the ids; head, base, +1 and -1 work too')
-    if 'Multiple head' in message or (message.startswith('Target database is not up to date')
-                                      and len(script.get_heads()) > 1):
+                'revision the database really matches with `flask db stamp <revision> --purge`',
+            )
+        return Explained(
+            f"there is no revision '{rev}'",
+            '`flask db history` lists the ids; head, base, +1 and -1 work too',
+        )
+    if 'Multiple head' in message or (
+        message.startswith('Target database is not up to date') and len(script.get_heads()) > 1
+    ):
         heads = sorted(script.get_heads())
         count = {2: 'two', 3: 'three'}.get(len(heads), str(len(heads)))
-        return Explained(f'the migrations have {count} heads ({", ".join(heads)}): {count} '
-                         'revisions follow the same parent',
-                         'join them with `flask db merge heads -m "merge heads"`, '
-                         'then run `flask db upgrade`')
+        return Explained(
+            f'the migrations have {count} heads ({", ".join(heads)}): {count} '
+            'revisions follow the same parent',
+            'join them with `flask db merge heads -m "merge heads"`, then run `flask db upgrade`',
+        )
     if message.startswith('Target database is not up to date'):
-        return Explained('the database is not at the latest revision, so autogenerate '
-                         'would compare the models with an old schema',
-                         'run `flask db upgrade` first, then `flask db migrate`')
+        return Explained(
+            'the database is not at the latest revision, so autogenerate '
+            'would compare the models with an old schema',
+            'run `flask db upgrade` first, then `flask db migrate`',
+        )
     return CommandError(message)
 
 
@@ -70,11 +81,15 @@ def explain_database(exc):
     url = snapshot.masked_url(_engine().url)
     reason = _reason(exc)
     if exc.statement is None or isinstance(exc, sa.exc.InterfaceError):
-        return Explained(f'cannot reach the database {url}: {reason}',
-                         'check DATABASE_URL and that the database server is running')
+        return Explained(
+            f'cannot reach the database {url}: {reason}',
+            'check DATABASE_URL and that the database server is running',
+        )
     if 'database is locked' in reason:
-        return Explained(f'{url} is locked by another program',
-                         'close other `flask` commands or database browsers, then try again')
+        return Explained(
+            f'{url} is locked by another program',
+            'close other `flask` commands or database browsers, then try again',
+        )
     return None
 
 
@@ -88,11 +103,14 @@ def _failed_migration(exc):
             f'(no alembic_version): they were probably made by db.create_all() ({reason})',
             'if they match a revision, record it with `flask db stamp <revision>` '
             '(`flask db stamp head` for the current models); otherwise delete the database '
-            'and run `flask db upgrade`')
+            'and run `flask db upgrade`',
+        )
     where = ', '.join(recorded) or 'base (empty)'
-    return Explained(f'a migration failed and was rolled back: {reason}; '
-                     f'the database is still at revision {where}',
-                     f'fix the revision that comes after {where}, then run the command again')
+    return Explained(
+        f'a migration failed and was rolled back: {reason}; '
+        f'the database is still at revision {where}',
+        f'fix the revision that comes after {where}, then run the command again',
+    )
 
 
 def _reason(exc):

@@ -13,6 +13,7 @@ snapshot.fingerprint_sql) and compares it with the one before:
 
 Empty tables and columns hold nothing to lose: they are reported as *dropped*, never as lost.
 """
+
 from dataclasses import dataclass, field
 
 from alembic import command
@@ -58,8 +59,9 @@ def rehearse(target='head'):
                 steps.append(compare(_title(step), before, after))
                 before = after
 
-            config.attributes.update(connection=connection, on_version_apply=after_step,
-                                     configure_logger=False)
+            config.attributes.update(
+                connection=connection, on_version_apply=after_step, configure_logger=False
+            )
             (command.upgrade if upgrade else command.downgrade)(config, target)
         except errors.Explained:
             raise
@@ -91,12 +93,16 @@ def compare(title, before, after):
             _describe_kept_table(result, table, after.table(table.name), moved)
     claimed = set(moved.values())
     for table in after.tables:
-        if before.table(table.name) is None and not claimed & {(table.name, c.name)
-                                                                for c in table.columns}:
+        if before.table(table.name) is None and not claimed & {
+            (table.name, c.name) for c in table.columns
+        }:
             result.new.append(f'table {table.name}')
         elif before.table(table.name) is not None:
-            result.new += [f'column {table.name}.{c.name}' for c in table.columns
-                           if (table.name, c.name) in appeared]
+            result.new += [
+                f'column {table.name}.{c.name}'
+                for c in table.columns
+                if (table.name, c.name) in appeared
+            ]
     return result
 
 
@@ -105,18 +111,23 @@ def _describe_gone_table(result, table, moved, new_cols):
     targets = [moved.get((table.name, c.name)) for c in table.columns]
     if None not in targets and len({t for t, _ in targets}) == 1:
         new_name = targets[0][0]
-        result.renamed.append(f'table {table.name} -> {new_name} '
-                              f'({_rows(table.row_count)} carried over)')
-        result.renamed += [f'column {new_name}.{c.name} -> {new_name}.{n}'
-                           for c, (_, n) in zip(table.columns, targets) if n != c.name]
-        result.new += [f'column {t}.{c}' for t, c in new_cols
-                       if t == new_name and (t, c) not in targets]
+        result.renamed.append(
+            f'table {table.name} -> {new_name} ({_rows(table.row_count)} carried over)'
+        )
+        result.renamed += [
+            f'column {new_name}.{c.name} -> {new_name}.{n}'
+            for c, (_, n) in zip(table.columns, targets, strict=True)
+            if n != c.name
+        ]
+        result.new += [
+            f'column {t}.{c}' for t, c in new_cols if t == new_name and (t, c) not in targets
+        ]
         return
     if table.row_count:
         result.lost.append(f'table {table.name}: {_rows(table.row_count)}')
     else:
         result.dropped.append(f'table {table.name} (no rows)')
-    for c, target in zip(table.columns, targets):
+    for c, target in zip(table.columns, targets, strict=True):
         if target is not None:
             result.renamed.append(f'column {table.name}.{c.name} -> {target[0]}.{target[1]}')
 
@@ -131,15 +142,18 @@ def _describe_kept_table(result, old, new, moved):
         values = c.fingerprint[0]
         if (old.name, c.name) in moved:
             t, n = moved[(old.name, c.name)]
-            result.renamed.append(f'column {old.name}.{c.name} -> {t}.{n} '
-                                  f'({_values(values)} carried over)')
+            result.renamed.append(
+                f'column {old.name}.{c.name} -> {t}.{n} ({_values(values)} carried over)'
+            )
         elif now is None and values:
             result.lost.append(f'column {old.name}.{c.name}: {_values(values)}')
         elif now is None:
             result.dropped.append(f'column {old.name}.{c.name} (no values)')
         elif now is not None and values and now.fingerprint != c.fingerprint:
-            result.lost.append(f'column {old.name}.{c.name}: values rewritten '
-                               f'({_values(values)} before, {_values(now.fingerprint[0])} after)')
+            result.lost.append(
+                f'column {old.name}.{c.name}: values rewritten '
+                f'({_values(values)} before, {_values(now.fingerprint[0])} after)'
+            )
 
 
 def _columns(snap):

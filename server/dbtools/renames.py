@@ -10,6 +10,7 @@ A likely table rename: a dropped table and a created table with the same column 
 compatible types. A likely column rename: a dropped and an added column of compatible types in
 the same table. Compatible means the same kind of SQLAlchemy type (both text, both integers…).
 """
+
 import textwrap
 
 import click
@@ -52,9 +53,10 @@ def warnings_for(operations):
                 created.remove(new)
                 warnings.append(
                     f"table '{op.table_name}' is dropped and '{new.table_name}' is created with "
-                    f"the same columns: if it is a rename, use "
+                    f'the same columns: if it is a rename, use '
                     f"op.rename_table('{op.table_name}', '{new.table_name}') instead, or every "
-                    f"row of '{op.table_name}' is lost")
+                    f"row of '{op.table_name}' is lost"
+                )
             else:
                 warnings.append(f"table '{op.table_name}' is dropped: all its rows will be lost")
         elif isinstance(op, ops.ModifyTableOps):
@@ -70,8 +72,10 @@ def _column_warnings(table, operations):
         if not isinstance(op, ops.DropColumnOp):
             continue
         old = op.to_column()
-        match = sorted((a for a in added if _compatible(old.type, a.column.type)),
-                       key=lambda a: a.column.nullable != old.nullable)
+        match = sorted(
+            (a for a in added if _compatible(old.type, a.column.type)),
+            key=lambda a: a.column.nullable != old.nullable,
+        )
         if match:
             new = match[0].column.name
             added.remove(match[0])
@@ -79,10 +83,10 @@ def _column_warnings(table, operations):
                 f"column '{table}.{old.name}' is dropped and '{table}.{new}' is added with a "
                 f"compatible type: if it is a rename, use op.alter_column('{table}', "
                 f"'{old.name}', new_column_name='{new}') instead, or every value of "
-                f"'{old.name}' is lost")
+                f"'{old.name}' is lost"
+            )
         else:
-            warnings.append(f"column '{table}.{old.name}' is dropped: all its values will "
-                            f"be lost")
+            warnings.append(f"column '{table}.{old.name}' is dropped: all its values will be lost")
     return warnings
 
 
@@ -91,7 +95,8 @@ def _same_columns(old, new):
     old_cols = {c.name: c.type for c in old.columns}
     new_cols = {c.name: c.type for c in new.columns}
     return old_cols.keys() == new_cols.keys() and all(
-        _compatible(old_cols[n], new_cols[n]) for n in old_cols)
+        _compatible(old_cols[n], new_cols[n]) for n in old_cols
+    )
 
 
 def _compatible(old_type, new_type):

@@ -5,6 +5,7 @@ The department table is `department` or `departments` and its place column `addr
 are made by the database itself (a recursive CTE feeding INSERT … SELECT), so a million rows
 never pass through Python.
 """
+
 import sqlalchemy as sa
 
 from dbtools import snapshot
@@ -55,8 +56,10 @@ def seed_generated(connection, count, tables=None, progress=lambda n: None):
         start = connection.scalar(sa.text(f'SELECT count(*) FROM {quote(name)}'))
         for first in range(start + 1, start + count + 1, CHUNK):
             last = min(first + CHUNK - 1, start + count)
-            connection.execute(sa.text(_generate_sql(kind, quote(name), quote(second))),
-                               {'first': first, 'last': last})
+            connection.execute(
+                sa.text(_generate_sql(kind, quote(name), quote(second))),
+                {'first': first, 'last': last},
+            )
             progress(last - first + 1)
     return {name: count for name, _ in tables.values()}
 
@@ -67,7 +70,9 @@ def _generate_sql(kind, table, second):
         values = "'Employee ' || n, 40000 + (n * 7919) % 100000"
     else:
         values = "'Department ' || n, 'Building ' || (n % 26) || ', Floor ' || (n % 9 + 1)"
-    return (f'INSERT INTO {table} (name, {second}) '
-            f'WITH RECURSIVE seq(n) AS (SELECT CAST(:first AS BIGINT) UNION ALL '
-            f'SELECT n + 1 FROM seq WHERE n < CAST(:last AS BIGINT)) '
-            f'SELECT {values} FROM seq')
+    return (
+        f'INSERT INTO {table} (name, {second}) '
+        f'WITH RECURSIVE seq(n) AS (SELECT CAST(:first AS BIGINT) UNION ALL '
+        f'SELECT n + 1 FROM seq WHERE n < CAST(:last AS BIGINT)) '
+        f'SELECT {values} FROM seq'
+    )

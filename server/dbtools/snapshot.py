@@ -4,6 +4,7 @@ This is the one reflection of the live database (never of the models) that the v
 `/schema.json`, `flask schema`, `flask db rehearse`, `flask seed` and the tests all read, so
 they can never disagree about a table, a column or a row.
 """
+
 from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
@@ -58,8 +59,9 @@ class Snapshot:
         return {
             'tables': {
                 t.name: {
-                    'columns': [(c.name, c.type, c.nullable, c.primary_key, c.default)
-                                for c in t.columns],
+                    'columns': [
+                        (c.name, c.type, c.nullable, c.primary_key, c.default) for c in t.columns
+                    ],
                     'constraints': sorted(t.constraints),
                 }
                 for t in self.tables
@@ -75,8 +77,10 @@ class Snapshot:
             'tables': [
                 {
                     'name': t.name,
-                    'columns': [{k: v for k, v in asdict(c).items() if k != 'fingerprint'}
-                                for c in t.columns],
+                    'columns': [
+                        {k: v for k, v in asdict(c).items() if k != 'fingerprint'}
+                        for c in t.columns
+                    ],
                     'row_count': t.row_count,
                     'rows': [[_plain(v) for v in row] for row in t.rows],
                 }
@@ -93,8 +97,12 @@ def take(connection, row_limit=50, fingerprints=False):
     sequences = ()
     if connection.dialect.name == 'postgresql':
         sequences = tuple(sorted(inspector.get_sequence_names()))
-    return Snapshot(revision=revision(connection), tables=tables, sequences=sequences,
-                    url=masked_url(connection.engine.url))
+    return Snapshot(
+        revision=revision(connection),
+        tables=tables,
+        sequences=sequences,
+        url=masked_url(connection.engine.url),
+    )
 
 
 def revision(connection):
@@ -120,8 +128,12 @@ def fingerprint_sql(column):
     counts as a change, which errs on the safe side.
     """
     as_text = sa.cast(column, sa.Text)
-    return [sa.func.count(column), sa.func.coalesce(sa.func.sum(sa.func.length(as_text)), 0),
-            sa.func.min(as_text), sa.func.max(as_text)]
+    return [
+        sa.func.count(column),
+        sa.func.coalesce(sa.func.sum(sa.func.length(as_text)), 0),
+        sa.func.min(as_text),
+        sa.func.max(as_text),
+    ]
 
 
 def _table(connection, inspector, name, row_limit, fingerprints):
@@ -134,11 +146,15 @@ def _table(connection, inspector, name, row_limit, fingerprints):
 
     # One scan: the row count, then four fingerprint aggregates per column if asked.
     per_column = [fingerprint_sql(c) for c in table.c] if fingerprints else []
-    summary = connection.execute(sa.select(sa.func.count(), *sum(per_column, []))
-                                 .select_from(table)).one()
+    summary = connection.execute(
+        sa.select(sa.func.count(), *sum(per_column, [])).select_from(table)
+    ).one()
     row_count = summary[0]
-    prints = {c.name: tuple(summary[1 + 4 * i: 5 + 4 * i])
-              for i, c in enumerate(table.c)} if fingerprints else {}
+    prints = (
+        {c.name: tuple(summary[1 + 4 * i : 5 + 4 * i]) for i, c in enumerate(table.c)}
+        if fingerprints
+        else {}
+    )
 
     rows = ()
     if row_limit:
@@ -146,13 +162,23 @@ def _table(connection, inspector, name, row_limit, fingerprints):
         rows = tuple(tuple(r) for r in connection.execute(query))
 
     columns = tuple(
-        Column(name=c['name'], type=c['type'].compile(dialect=connection.dialect),
-               nullable=bool(c['nullable']), primary_key=c['name'] in pk_columns,
-               default=c.get('default'), fingerprint=prints.get(c['name']))
+        Column(
+            name=c['name'],
+            type=c['type'].compile(dialect=connection.dialect),
+            nullable=bool(c['nullable']),
+            primary_key=c['name'] in pk_columns,
+            default=c.get('default'),
+            fingerprint=prints.get(c['name']),
+        )
         for c in reflected
     )
-    return Table(name=name, columns=columns, row_count=row_count, rows=rows,
-                 constraints=_constraints(inspector, name, pk))
+    return Table(
+        name=name,
+        columns=columns,
+        row_count=row_count,
+        rows=rows,
+        constraints=_constraints(inspector, name, pk),
+    )
 
 
 def _constraints(inspector, name, pk):
@@ -165,8 +191,15 @@ def _constraints(inspector, name, pk):
     for uq in inspector.get_unique_constraints(name):
         found.append(('unique', uq['name'] or '', tuple(uq['column_names'])))
     for fk in inspector.get_foreign_keys(name):
-        found.append(('foreign key', fk['name'] or '', tuple(fk['constrained_columns']),
-                      fk['referred_table'], tuple(fk['referred_columns'])))
+        found.append(
+            (
+                'foreign key',
+                fk['name'] or '',
+                tuple(fk['constrained_columns']),
+                fk['referred_table'],
+                tuple(fk['referred_columns']),
+            )
+        )
     for ck in inspector.get_check_constraints(name):
         found.append(('check', ck['name'] or '', ck['sqltext']))
     return tuple(sorted(found))

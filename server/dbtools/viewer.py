@@ -3,6 +3,7 @@
 All three show the same snapshot of the live database, so they are right at every revision.
 The routes only answer GET (Flask refuses POST and the rest with 405) and only read.
 """
+
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from flask import Blueprint, current_app, jsonify, render_template, request
@@ -23,11 +24,21 @@ def history(current):
     config = current_app.extensions['migrate'].migrate.get_config()
     script = ScriptDirectory.from_config(config)
     heads = set(script.get_heads())
-    base = {'id': 'base', 'message': 'empty database, before the first revision',
-            'current': not current, 'head': False, 'base': True}
+    base = {
+        'id': 'base',
+        'message': 'empty database, before the first revision',
+        'current': not current,
+        'head': False,
+        'base': True,
+    }
     return [base] + [
-        {'id': rev.revision, 'message': rev.doc, 'current': rev.revision in current,
-         'head': rev.revision in heads, 'base': False}
+        {
+            'id': rev.revision,
+            'message': rev.doc,
+            'current': rev.revision in current,
+            'head': rev.revision in heads,
+            'base': False,
+        }
         for rev in reversed(list(script.walk_revisions()))
     ]
 
@@ -54,8 +65,11 @@ def database_error(exc):
         raise exc
     if request.path.endswith('.json'):
         return jsonify(error=explained.what, hint=explained.hint), 503
-    return f'Error: {explained.what}\nHint: {explained.hint}\n', 503, {
-        'Content-Type': 'text/plain; charset=utf-8', 'Refresh': '5'}
+    return (
+        f'Error: {explained.what}\nHint: {explained.hint}\n',
+        503,
+        {'Content-Type': 'text/plain; charset=utf-8', 'Refresh': '5'},
+    )
 
 
 def render_text(snap):
@@ -66,9 +80,9 @@ def render_text(snap):
         lines += ['', f'{table.name} ({shown}{table.row_count} rows)']
         header = [_column_label(c) for c in table.columns]
         body = [['NULL' if v is None else str(v) for v in row] for row in table.rows]
-        widths = [max(len(x) for x in column) for column in zip(header, *body)]
+        widths = [max(len(x) for x in column) for column in zip(header, *body, strict=True)]
         for cells in [header, ['-' * w for w in widths], *body]:
-            lines.append('  '.join(x.ljust(w) for x, w in zip(cells, widths)).rstrip())
+            lines.append('  '.join(x.ljust(w) for x, w in zip(cells, widths, strict=True)).rstrip())
     if not snap.tables:
         lines += ['', 'No tables yet: run `flask db upgrade`.']
     return '\n'.join(lines)

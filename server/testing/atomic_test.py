@@ -3,6 +3,7 @@
 A temporary extra revision does real work (renames a table, adds a column, inserts a row)
 and then raises. The database must look exactly as if that revision had never started.
 """
+
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
@@ -11,12 +12,12 @@ from sqlalchemy.pool import NullPool
 import lesson
 from chain import SERVER, Chain, copy_migrations, rows, run_flask, tables
 
-HALF_DONE = '''
+HALF_DONE = """
     op.rename_table('employees', 'staff')
     op.add_column('departments', sa.Column('budget', sa.Integer()))
     op.execute("INSERT INTO departments (name, location) VALUES ('Ghost', 'Nowhere')")
     raise RuntimeError('injected failure after real work')
-'''
+"""
 
 
 @pytest.fixture
@@ -50,8 +51,9 @@ def test_a_failing_upgrade_stops_at_the_last_revision_that_worked(faulty):
 def test_two_upgrades_at_once_apply_each_revision_exactly_once(server_database, tmp_path):
     """The second `flask db upgrade` waits for the first, then finds nothing left to do."""
     head = ScriptDirectory(str(SERVER / 'migrations')).get_current_head()
-    slow = copy_migrations(tmp_path, ('510e00000005', head, "op.execute('SELECT pg_sleep(2)')",
-                                      'pass'))
+    slow = copy_migrations(
+        tmp_path, ('510e00000005', head, "op.execute('SELECT pg_sleep(2)')", 'pass')
+    )
     args = ('db', 'upgrade', '--directory', str(slow))
     first = run_flask(*args, database_url=server_database, background=True)
     seen = []

@@ -1,12 +1,14 @@
 """The viewer in a real browser: Debian's headless Chromium against the served app
 (tools/browser.py)."""
+
 import pytest
 from flask import request
 
 from tools import browser
 
-pytestmark = pytest.mark.skipif(browser.chromium() is None,
-                                reason='Chromium is not installed: apt-get install chromium')
+pytestmark = pytest.mark.skipif(
+    browser.chromium() is None, reason='Chromium is not installed: apt-get install chromium'
+)
 
 
 def test_the_page_shows_each_revision_in_chromium(app, chain, tmp_path):

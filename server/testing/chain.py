@@ -3,6 +3,7 @@
 Revisions are found by walking the chain from base, never by id or file name, so the same
 tests grade any correct solution whatever its ids.
 """
+
 import os
 import shutil
 import subprocess
@@ -80,8 +81,10 @@ class Chain:
 
 def tables(snap):
     """{table: [(column, type, nullable, primary key)]}, comparable with lesson.SCHEMAS."""
-    return {t.name: [(c.name, c.type, c.nullable, c.primary_key) for c in t.columns]
-            for t in snap.tables}
+    return {
+        t.name: [(c.name, c.type, c.nullable, c.primary_key) for c in t.columns]
+        for t in snap.tables
+    }
 
 
 def rows(snap):
@@ -106,8 +109,11 @@ def copy_migrations(tmp_path, *extra, drop=()):
         if any(path.name.startswith(rev) for rev in drop):
             path.unlink()
     for rev, parent, upgrade, downgrade in extra:
-        (target / 'versions' / f'{rev}_extra.py').write_text(REVISION.format(
-            rev=rev, parent=parent, upgrade=_indent(upgrade), downgrade=_indent(downgrade)))
+        (target / 'versions' / f'{rev}_extra.py').write_text(
+            REVISION.format(
+                rev=rev, parent=parent, upgrade=_indent(upgrade), downgrade=_indent(downgrade)
+            )
+        )
     return target
 
 
@@ -141,15 +147,27 @@ def run_flask(*args, database_url, cwd=None, background=False):
     command_line = [sys.executable, '-m', 'flask', *args]
     cwd = cwd or SERVER
     if background:
-        return subprocess.Popen(command_line, cwd=cwd, env=env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    return subprocess.run(command_line, cwd=cwd, env=env, text=True, capture_output=True,
-                          timeout=120)
+        return subprocess.Popen(
+            command_line,
+            cwd=cwd,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    return subprocess.run(
+        command_line, cwd=cwd, env=env, text=True, capture_output=True, timeout=120
+    )
 
 
 def copy_project(tmp_path):
     """A scratch copy of server/ (app, models, migrations, dbtools) to edit and run."""
     target = tmp_path / 'server'
-    shutil.copytree(SERVER, target, ignore=shutil.ignore_patterns(
-        '__pycache__', 'instance', 'testing', '*.db', 'benchmark-results'))
+    shutil.copytree(
+        SERVER,
+        target,
+        ignore=shutil.ignore_patterns(
+            '__pycache__', 'instance', 'testing', '*.db', 'benchmark-results'
+        ),
+    )
     return target

@@ -7,6 +7,7 @@ far quicker than a new database) and drops it at the end, pass or fail. Without
 TEST_DATABASE_URLS the server cases are skipped with a reason. server/instance/app.db is
 never touched.
 """
+
 import contextlib
 import os
 import sys
@@ -39,11 +40,17 @@ def server_urls():
 
 def pytest_generate_tests(metafunc):
     """Parametrize `backend` (and `server` for server-only tests) over the databases."""
-    servers = [pytest.param(u, id=sa.engine.make_url(u).get_backend_name())
-               for u in server_urls()]
+    servers = [pytest.param(u, id=sa.engine.make_url(u).get_backend_name()) for u in server_urls()]
     if not servers:
-        servers = [pytest.param(None, id='postgresql', marks=pytest.mark.skip(
-            reason='TEST_DATABASE_URLS is not set: no database server to test on'))]
+        servers = [
+            pytest.param(
+                None,
+                id='postgresql',
+                marks=pytest.mark.skip(
+                    reason='TEST_DATABASE_URLS is not set: no database server to test on'
+                ),
+            )
+        ]
     if 'backend' in metafunc.fixturenames:
         metafunc.parametrize('backend', [pytest.param('sqlite', id='sqlite'), *servers])
     if 'server' in metafunc.fixturenames:

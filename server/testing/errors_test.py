@@ -3,6 +3,7 @@
 Each case checks the exact message, the exit status and an unchanged database. Flask-Migrate
 prints explained errors through its logger, hence the `ERROR [flask_migrate]` prefix.
 """
+
 import pytest
 
 from app import create_app
@@ -27,7 +28,8 @@ def test_unknown_revision(runner, chain):
     assert result.exit_code == 1
     assert error_lines(result.output) == [
         f"{PREFIX}there is no revision 'nope'",
-        '  Hint: `flask db history` lists the ids; head, base, +1 and -1 work too']
+        '  Hint: `flask db history` lists the ids; head, base, +1 and -1 work too',
+    ]
     assert chain.state() == before, 'the database changed'
 
 
@@ -38,7 +40,8 @@ def test_malformed_database_url_in_the_app_factory(url):
     assert caught.value.format_message() == (
         f"DATABASE_URL '{url}' is not a database URL\n  Hint: write it as "
         'dialect+driver://user:password@host:port/name, for example '
-        'postgresql+psycopg://postgres@127.0.0.1:5432/test, or unset it to use instance/app.db')
+        'postgresql+psycopg://postgres@127.0.0.1:5432/test, or unset it to use instance/app.db'
+    )
 
 
 def test_malformed_database_url_from_the_real_command_line(tmp_path):
@@ -49,14 +52,20 @@ def test_malformed_database_url_from_the_real_command_line(tmp_path):
         "Error: DATABASE_URL 'postgres://me:***@localhost/db' names a database this project "
         "cannot drive (Can't load plugin: sqlalchemy.dialects:postgres)",
         '  Hint: use sqlite:///app.db or postgresql+psycopg://… '
-        '(postgres:// is the old spelling of postgresql://)']
+        '(postgres:// is the old spelling of postgresql://)',
+    ]
 
 
-@pytest.mark.parametrize('url, shown', [
-    ('postgresql+psycopg://me:secret@127.0.0.1:1/nowhere',
-     'postgresql+psycopg://me:***@127.0.0.1:1/nowhere'),
-    ('sqlite:////nonexistent-dir/lesson.db', 'sqlite:////nonexistent-dir/lesson.db'),
-])
+@pytest.mark.parametrize(
+    'url, shown',
+    [
+        (
+            'postgresql+psycopg://me:secret@127.0.0.1:1/nowhere',
+            'postgresql+psycopg://me:***@127.0.0.1:1/nowhere',
+        ),
+        ('sqlite:////nonexistent-dir/lesson.db', 'sqlite:////nonexistent-dir/lesson.db'),
+    ],
+)
 def test_unreachable_database(url, shown):
     runner = create_app({'SQLALCHEMY_DATABASE_URI': url}).test_cli_runner()
     result = runner.invoke(args=['db', 'upgrade'])
@@ -76,12 +85,16 @@ def test_tables_made_by_create_all_without_migration_history(app, runner, chain)
     result = runner.invoke(args=['db', 'upgrade'])
     assert result.exit_code == 1
     error, hint = error_lines(result.output)
-    assert error.startswith(f'{PREFIX}the tables already exist but the database has no '
-                            'migration history (no alembic_version): they were probably made '
-                            'by db.create_all() ('), error
-    assert hint == ('  Hint: if they match a revision, record it with `flask db stamp '
-                    '<revision>` (`flask db stamp head` for the current models); otherwise '
-                    'delete the database and run `flask db upgrade`')
+    assert error.startswith(
+        f'{PREFIX}the tables already exist but the database has no '
+        'migration history (no alembic_version): they were probably made '
+        'by db.create_all() ('
+    ), error
+    assert hint == (
+        '  Hint: if they match a revision, record it with `flask db stamp '
+        '<revision>` (`flask db stamp head` for the current models); otherwise '
+        'delete the database and run `flask db upgrade`'
+    )
     assert chain.state() == before, 'the database changed'
     assert runner.invoke(args=['db', 'stamp', 'head']).exit_code == 0
     assert runner.invoke(args=['db', 'upgrade']).exit_code == 0
@@ -99,7 +112,8 @@ def test_database_stamped_with_a_deleted_revision(make_app, chain, tmp_path):
         f'{PREFIX}the database is at revision {last}, but no file in migrations/versions has '
         'that id (was it deleted?)',
         '  Hint: restore the file (git checkout -- migrations/versions), or record the revision '
-        'the database really matches with `flask db stamp <revision> --purge`']
+        'the database really matches with `flask db stamp <revision> --purge`',
+    ]
     assert chain.state() == before, 'the database changed'
 
 
@@ -107,12 +121,18 @@ def test_two_heads_point_to_flask_db_merge(make_app, chain, tmp_path):
     """Two students each add a revision after head; merging as the hint says fixes it."""
     chain.climb(4)
     head = chain.rev(4)
-    student_a = ('a11ce0000005', head,
-                 "op.add_column('employees', sa.Column('email', sa.String()))",
-                 "op.drop_column('employees', 'email')")
-    student_b = ('b0b000000005', head,
-                 "op.create_index('ix_departments_name', 'departments', ['name'])",
-                 "op.drop_index('ix_departments_name', 'departments')")
+    student_a = (
+        'a11ce0000005',
+        head,
+        "op.add_column('employees', sa.Column('email', sa.String()))",
+        "op.drop_column('employees', 'email')",
+    )
+    student_b = (
+        'b0b000000005',
+        head,
+        "op.create_index('ix_departments_name', 'departments', ['name'])",
+        "op.drop_index('ix_departments_name', 'departments')",
+    )
     migrations = copy_migrations(tmp_path, student_a, student_b)
     runner = make_app(MIGRATIONS_DIR=migrations).test_cli_runner()
     before = chain.state()
@@ -123,7 +143,8 @@ def test_two_heads_point_to_flask_db_merge(make_app, chain, tmp_path):
             f'{PREFIX}the migrations have two heads (a11ce0000005, b0b000000005): two '
             'revisions follow the same parent',
             '  Hint: join them with `flask db merge heads -m "merge heads"`, then run '
-            '`flask db upgrade`'], command
+            '`flask db upgrade`',
+        ], command
         assert chain.state() == before, f'{command}: the database changed'
     assert runner.invoke(args=['db', 'merge', 'heads', '-m', 'merge heads']).exit_code == 0
     assert runner.invoke(args=['db', 'upgrade']).exit_code == 0
@@ -136,7 +157,8 @@ def test_a_database_url_whose_driver_is_not_installed():
     assert caught.value.format_message() == (
         "DATABASE_URL 'mysql://root:***@127.0.0.1/lesson' needs a database driver that is not "
         "installed (No module named 'MySQLdb')\n  Hint: this project installs psycopg for "
-        'PostgreSQL (postgresql+psycopg://postgres@127.0.0.1:5432/test); SQLite needs no driver')
+        'PostgreSQL (postgresql+psycopg://postgres@127.0.0.1:5432/test); SQLite needs no driver'
+    )
 
 
 def test_autogenerate_on_a_database_behind_head(make_app, chain, tmp_path):
@@ -149,5 +171,6 @@ def test_autogenerate_on_a_database_behind_head(make_app, chain, tmp_path):
     assert error_lines(result.output) == [
         f'{PREFIX}the database is not at the latest revision, so autogenerate would compare '
         'the models with an old schema',
-        '  Hint: run `flask db upgrade` first, then `flask db migrate`']
+        '  Hint: run `flask db upgrade` first, then `flask db migrate`',
+    ]
     assert chain.state() == before, 'the database changed'

@@ -4,6 +4,7 @@ Compared by reflection (dbtools/snapshot.py), names included: primary keys, inde
 constraints and, on PostgreSQL, sequences. A rename that leaves `department_pkey` or
 `department_id_seq` behind fails here.
 """
+
 import pytest
 
 from models import db

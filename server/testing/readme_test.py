@@ -6,6 +6,7 @@ work too. `>>>` sessions run as doctests in an app context, output included. For
 `flask schema` and `flask db rehearse`, the output shown in the README must match, apart from
 lines that name revision ids or the database URL. A rehearsal shown with LOST must exit 1.
 """
+
 import doctest
 import re
 import shlex
@@ -77,8 +78,9 @@ def test_the_walkthrough_runs_as_written(make_app, tmp_path, form):
         assert command.startswith('flask '), f'README step {number}: cannot run {command!r}'
         result = runner.invoke(args=shlex.split(command)[1:])
         expected_status = 1 if any('LOST' in line for line in shown) else 0
-        assert result.exit_code == expected_status, f'README step {number}: {command}\n' \
-                                                    f'{result.output}'
+        assert result.exit_code == expected_status, (
+            f'README step {number}: {command}\n{result.output}'
+        )
         if shown and command.startswith(('flask schema', 'flask db rehearse')):
             actual = comparable(result.stdout.splitlines())
             assert actual == comparable(shown), f'README step {number}: {command} prints'

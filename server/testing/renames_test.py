@@ -4,6 +4,7 @@ Each case edits models.py in a scratch copy of the project and runs `flask db mi
 through click, in process, then checks the exact warnings and the comment that lands in the
 generated upgrade().
 """
+
 import importlib.util
 
 import pytest
@@ -13,55 +14,72 @@ from flask_migrate import Migrate
 import lesson
 from chain import copy_project
 
-EMPLOYEE = '''
+EMPLOYEE = """
 class Employee(db.Model):
     __tablename__ = 'employees'
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String, nullable=False)
     salary = db.Column(db.Integer)
-'''
-DEPARTMENT = '''
+"""
+DEPARTMENT = """
 class Department(db.Model):
     __tablename__ = '{table}'
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String, nullable=False)
     {place} = db.Column(db.String)
-'''
-EDITED_EMPLOYEE = '''
+"""
+EDITED_EMPLOYEE = """
 class Employee(db.Model):
     __tablename__ = 'employees'
     id = db.Column(db.Integer, primary_key=True)
     full_name = db.Column(db.String, nullable=False)
     email = db.Column(db.String)
-'''
-PROJECT = '''
+"""
+PROJECT = """
 class Project(db.Model):
     __tablename__ = 'projects'
     id = db.Column(db.Integer, primary_key=True)
     title = db.Column(db.String)
-'''
+"""
 
 CASES = {
     # The lesson's step 3: the model's table is renamed, the database is at revision 2.
-    'lesson rename table': (2, EMPLOYEE + DEPARTMENT.format(table='departments', place='address'),
-                            [lesson.TABLE_RENAME_WARNING]),
+    'lesson rename table': (
+        2,
+        EMPLOYEE + DEPARTMENT.format(table='departments', place='address'),
+        [lesson.TABLE_RENAME_WARNING],
+    ),
     # The lesson's step 4: the model's column is renamed, the database is at revision 3.
-    'lesson rename column': (3, EMPLOYEE + DEPARTMENT.format(table='departments', place='location'),
-                             [lesson.COLUMN_RENAME_WARNING]),
+    'lesson rename column': (
+        3,
+        EMPLOYEE + DEPARTMENT.format(table='departments', place='location'),
+        [lesson.COLUMN_RENAME_WARNING],
+    ),
     # At head: a table renamed, a column renamed, a column dropped and a column added.
-    'mixed edit': (4, EDITED_EMPLOYEE + DEPARTMENT.format(table='divisions', place='location'), [
-        "table 'departments' is dropped and 'divisions' is created with the same columns: if it "
-        "is a rename, use op.rename_table('departments', 'divisions') instead, or every row of "
-        "'departments' is lost",
-        "column 'employees.name' is dropped and 'employees.full_name' is added with a compatible "
-        "type: if it is a rename, use op.alter_column('employees', 'name', "
-        "new_column_name='full_name') instead, or every value of 'name' is lost",
-        "column 'employees.salary' is dropped: all its values will be lost"]),
+    'mixed edit': (
+        4,
+        EDITED_EMPLOYEE + DEPARTMENT.format(table='divisions', place='location'),
+        [
+            "table 'departments' is dropped and 'divisions' is created with the same columns: "
+            "if it is a rename, use op.rename_table('departments', 'divisions') instead, or "
+            "every row of 'departments' is lost",
+            "column 'employees.name' is dropped and 'employees.full_name' is added with a "
+            "compatible type: if it is a rename, use op.alter_column('employees', 'name', "
+            "new_column_name='full_name') instead, or every value of 'name' is lost",
+            "column 'employees.salary' is dropped: all its values will be lost",
+        ],
+    ),
     # Genuinely new things raise no alarm.
-    'only additions': (4, EDITED_EMPLOYEE.replace('full_name', 'name').replace(
-        "email = db.Column(db.String)", "salary = db.Column(db.Integer)\n    email = "
-        "db.Column(db.String)") + DEPARTMENT.format(table='departments', place='location')
-        + PROJECT, []),
+    'only additions': (
+        4,
+        EDITED_EMPLOYEE.replace('full_name', 'name').replace(
+            'email = db.Column(db.String)',
+            'salary = db.Column(db.Integer)\n    email = db.Column(db.String)',
+        )
+        + DEPARTMENT.format(table='departments', place='location')
+        + PROJECT,
+        [],
+    ),
 }
 
 
@@ -71,8 +89,9 @@ def migrate_in_copy(tmp_path, database_url, models, keep):
     for script in sorted((project / 'migrations' / 'versions').glob('*.py')):
         if script.name.split('_')[0] not in keep:
             script.unlink()
-    (project / 'models.py').write_text('from flask_sqlalchemy import SQLAlchemy\n\n'
-                                       'db = SQLAlchemy()\n' + models)
+    (project / 'models.py').write_text(
+        'from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n' + models
+    )
     spec = importlib.util.spec_from_file_location(f'models_{tmp_path.name}', project / 'models.py')
     edited = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(edited)
@@ -98,8 +117,11 @@ def test_flask_db_migrate_warns_exactly_about_drops(chain, database_url, tmp_pat
 
     (script,) = (project / 'migrations' / 'versions').glob('*_edit.py')
     upgrade = script.read_text().split('def upgrade():')[1].split('def downgrade():')[0]
-    comments = ' '.join(line.strip().lstrip('#').strip() for line in upgrade.splitlines()
-                        if line.strip().startswith('#'))
+    comments = ' '.join(
+        line.strip().lstrip('#').strip()
+        for line in upgrade.splitlines()
+        if line.strip().startswith('#')
+    )
     for warning in expected:
         assert f'- {warning}' in comments, f'{case}: missing from upgrade(): {warning}'
     assert ('REVIEW BEFORE UPGRADING' in comments) == bool(expected), f'{case}: note'

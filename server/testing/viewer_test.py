@@ -1,4 +1,5 @@
 """The read-only viewer: the page at /, /schema.json and `flask schema` (dbtools/viewer.py)."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -15,8 +16,10 @@ def test_schema_json_at_every_revision(chain, client, step):
     chain.climb(step)
     data = client.get('/schema.json').get_json()
     assert data['revision'] == ([chain.rev(step)] if step else []), f'revision {step}'
-    got = {t['name']: [(c['name'], c['type'], c['nullable'], c['primary_key'])
-                       for c in t['columns']] for t in data['tables']}
+    got = {
+        t['name']: [(c['name'], c['type'], c['nullable'], c['primary_key']) for c in t['columns']]
+        for t in data['tables']
+    }
     assert got == lesson.SCHEMAS[step], f'revision {step}: tables'
     rows = {t['name']: [tuple(r) for r in t['rows']] for t in data['tables']}
     assert rows == lesson.ROWS[step], f'revision {step}: rows'
@@ -27,8 +30,9 @@ def test_schema_json_at_every_revision(chain, client, step):
     assert [h['id'] for h in data['history'] if h['base']] == ['base']
 
 
-@pytest.mark.parametrize('step, table, place', [(2, 'department', 'address'),
-                                                (4, 'departments', 'location')])
+@pytest.mark.parametrize(
+    'step, table, place', [(2, 'department', 'address'), (4, 'departments', 'location')]
+)
 def test_page_shows_the_tables_and_rows_of_the_revision(chain, client, step, table, place):
     chain.climb(step)
     page = client.get('/').get_data(as_text=True)
@@ -42,8 +46,11 @@ def test_only_the_first_fifty_rows_are_shown_with_the_total(chain, client, runne
     chain.upgrade('head')
     assert runner.invoke(args=['seed', '--rows', '60']).exit_code == 0
     employees = client.get('/schema.json').get_json()['tables'][1]
-    assert (employees['name'], employees['row_count'], len(employees['rows'])) == \
-        ('employees', 60, 50)
+    assert (employees['name'], employees['row_count'], len(employees['rows'])) == (
+        'employees',
+        60,
+        50,
+    )
     assert '(60 rows, first 50 shown)' in client.get('/').get_data(as_text=True)
 
 
@@ -99,19 +106,23 @@ def test_flask_schema_prints_aligned_tables(chain, runner):
         'id INTEGER PK  name VARCHAR NOT NULL  salary INTEGER',
         '-------------  ---------------------  --------------',
         '1              Kai Uri                89000',
-        '2              Alena Lee              125000']
+        '2              Alena Lee              125000',
+    ]
 
 
 def test_flask_schema_on_an_empty_database(runner):
     assert runner.invoke(args=['schema']).output.splitlines()[1:] == [
-        'Revision: base (empty)', '', 'No tables yet: run `flask db upgrade`.']
-
+        'Revision: base (empty)',
+        '',
+        'No tables yet: run `flask db upgrade`.',
+    ]
 
 
 @pytest.mark.parametrize('path', ['/', '/schema.json'])
 def test_an_unreachable_database_is_explained_not_a_traceback(path):
-    app = create_app({'SQLALCHEMY_DATABASE_URI':
-                      'postgresql+psycopg://me:secret@127.0.0.1:1/nowhere'})
+    app = create_app(
+        {'SQLALCHEMY_DATABASE_URI': 'postgresql+psycopg://me:secret@127.0.0.1:1/nowhere'}
+    )
     response = app.test_client().get(path)
     body = response.get_data(as_text=True)
     assert response.status_code == 503

@@ -14,6 +14,7 @@ with the same models, to show what this project's extras add to start-up.
 
 Prints plain tables and writes a CSV; exits 1 if a target in the README does not hold.
 """
+
 import argparse
 import csv
 import datetime
@@ -43,7 +44,7 @@ from models import db  # noqa: E402
 ROWS = [0, 10_000, 100_000, 1_000_000]
 RENAME_COLUMN = '76f31678b786'
 BEFORE_RENAMES = '51f20aa4768b'
-BATCH_RENAME = '''
+BATCH_RENAME = """
 def upgrade():
     # Batch mode, as render_as_batch writes it. On SQLite it recreates departments and copies
     # every row; on PostgreSQL Alembic sees no need and emits the native RENAME COLUMN.
@@ -54,9 +55,9 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('departments', schema=None) as batch_op:
         batch_op.alter_column('location', new_column_name='address')
-'''
+"""
 # The baseline: Flask-Migrate's own wiring around the same models.py, with its stock env.py.
-MINIMAL_APP = '''
+MINIMAL_APP = """
 import os
 from flask import Flask
 from flask_migrate import Migrate
@@ -66,7 +67,7 @@ app = Flask(__name__)
 app.config['SQLALCHEMY_DATABASE_URI'] = os.environ['DATABASE_URL']
 db.init_app(app)
 Migrate(app, db)
-'''
+"""
 STARTUP_COMMANDS = [['db', 'upgrade'], ['db', 'current'], ['db', 'history'], ['routes']]
 
 
@@ -78,19 +79,28 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         migrations = variants(scratch)
-        backends = [('sqlite', None)] + ([('postgresql', options.database_url)]
-                                          if options.database_url else [])
+        backends = [('sqlite', None)] + (
+            [('postgresql', options.database_url)] if options.database_url else []
+        )
         for backend, server in backends:
             for rows in options.rows:
                 with database(backend, server, scratch, rows) as built:
                     url = built.url
-                    scale.append({'backend': backend, 'rows': rows, 'seed_s': built.seed_s,
-                                  'rehearse_s': time_rehearsal(url)})
+                    scale.append(
+                        {
+                            'backend': backend,
+                            'rows': rows,
+                            'seed_s': built.seed_s,
+                            'rehearse_s': time_rehearsal(url),
+                        }
+                    )
                     for name, directory in migrations.items():
-                        results.append(measure(url, directory, backend, rows, name,
-                                               options.repeat))
-                        print(f'  {backend:10} {rows:>9,} rows  {name:6}  '
-                              f'up+down {results[-1]["up_down_s"]:.3f} s', flush=True)
+                        results.append(measure(url, directory, backend, rows, name, options.repeat))
+                        print(
+                            f'  {backend:10} {rows:>9,} rows  {name:6}  '
+                            f'up+down {results[-1]["up_down_s"]:.3f} s',
+                            flush=True,
+                        )
         startup = measure_startup(scratch, migrations['native'], options.repeat_startup)
     print()
     print(results_table(results))
@@ -109,16 +119,23 @@ def main():
 def parse_args():
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--database-url', help='a PostgreSQL server URL to benchmark as well '
-                        '(a scratch database is created on it and dropped)')
-    parser.add_argument('--rows', default=','.join(map(str, ROWS)),
-                        type=lambda s: [int(x) for x in s.split(',')],
-                        help='comma-separated row counts (default: %(default)s)')
+    parser.add_argument(
+        '--database-url',
+        help='a PostgreSQL server URL to benchmark as well '
+        '(a scratch database is created on it and dropped)',
+    )
+    parser.add_argument(
+        '--rows',
+        default=','.join(map(str, ROWS)),
+        type=lambda s: [int(x) for x in s.split(',')],
+        help='comma-separated row counts (default: %(default)s)',
+    )
     parser.add_argument('--repeat', type=int, default=3, help='runs per measurement')
     parser.add_argument('--repeat-startup', type=int, default=10, help='runs per command')
     stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
-    parser.add_argument('--csv', type=Path,
-                        default=SERVER / 'benchmark-results' / f'benchmark-{stamp}.csv')
+    parser.add_argument(
+        '--csv', type=Path, default=SERVER / 'benchmark-results' / f'benchmark-{stamp}.csv'
+    )
     options = parser.parse_args()
     if 0 not in options.rows:
         parser.error('--rows must include 0: the targets compare with the empty database')
@@ -127,18 +144,36 @@ def parse_args():
 
 def versions(server_url):
     """One line each: machine, databases, packages."""
-    cpu = next((line.split(':', 1)[1].strip() for line in
-                Path('/proc/cpuinfo').read_text().splitlines() if line.startswith('model name')),
-               platform.processor())
-    lines = [f'Date: {datetime.date.today()}',
-             f'Machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}',
-             f'Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}']
+    cpu = next(
+        (
+            line.split(':', 1)[1].strip()
+            for line in Path('/proc/cpuinfo').read_text().splitlines()
+            if line.startswith('model name')
+        ),
+        platform.processor(),
+    )
+    lines = [
+        f'Date: {datetime.date.today()}',
+        f'Machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}',
+        f'Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}',
+    ]
     if server_url:
         engine = sa.create_engine(server_url, poolclass=NullPool)
         with engine.connect() as connection:
             lines.append(connection.scalar(sa.text('SELECT version()')).split(' on ')[0])
-    lines.append(', '.join(f'{p} {version(p)}' for p in (
-        'flask', 'flask-sqlalchemy', 'flask-migrate', 'alembic', 'sqlalchemy', 'psycopg')))
+    lines.append(
+        ', '.join(
+            f'{p} {version(p)}'
+            for p in (
+                'flask',
+                'flask-sqlalchemy',
+                'flask-migrate',
+                'alembic',
+                'sqlalchemy',
+                'psycopg',
+            )
+        )
+    )
     return '\n'.join(lines)
 
 
@@ -149,7 +184,7 @@ def variants(scratch):
     shutil.copytree(native, batch, ignore=shutil.ignore_patterns('__pycache__'))
     script = next(batch.glob(f'versions/{RENAME_COLUMN}_*.py'))
     source = script.read_text()
-    script.write_text(source[:source.index('def upgrade():')] + BATCH_RENAME.lstrip())
+    script.write_text(source[: source.index('def upgrade():')] + BATCH_RENAME.lstrip())
     return {'native': native, 'batch': batch}
 
 
@@ -159,9 +194,13 @@ class database:
     def __init__(self, backend, server, scratch, rows):
         self.backend, self.server, self.rows = backend, server, rows
         self.name = f'lesson_bench_{os.getpid()}_{rows}'
-        self.url = (f'sqlite:///{scratch / self.name}.db' if backend == 'sqlite'
-                    else sa.engine.make_url(server).set(database=self.name)
-                    .render_as_string(hide_password=False))
+        self.url = (
+            f'sqlite:///{scratch / self.name}.db'
+            if backend == 'sqlite'
+            else sa.engine.make_url(server)
+            .set(database=self.name)
+            .render_as_string(hide_password=False)
+        )
 
     def __enter__(self):
         """Create (on a server), migrate to revision 2, seed, and time the seeding."""
@@ -222,9 +261,16 @@ def measure(url, directory, backend, rows, variant, repeat):
     cli = run_flask(['db', 'upgrade', '-d', str(directory)], env)
     cli_down = run_flask(['db', 'downgrade', BEFORE_RENAMES, '-d', str(directory)], env)
     up, down = statistics.median(ups), statistics.median(downs)
-    return {'backend': backend, 'rows': rows, 'variant': variant, 'upgrade_s': up,
-            'downgrade_s': down, 'up_down_s': up + down, 'cli_upgrade_s': cli,
-            'cli_downgrade_s': cli_down}
+    return {
+        'backend': backend,
+        'rows': rows,
+        'variant': variant,
+        'upgrade_s': up,
+        'downgrade_s': down,
+        'up_down_s': up + down,
+        'cli_upgrade_s': cli,
+        'cli_downgrade_s': cli_down,
+    }
 
 
 def time_rehearsal(url):
@@ -264,8 +310,13 @@ def run_flask(args, env, app=None):
     student would; stop the benchmark if it fails."""
     app = Path(app or SERVER / 'app.py')
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, '-m', 'flask', '--app', app.name, *args],
-                          cwd=app.parent, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, '-m', 'flask', '--app', app.name, *args],
+        cwd=app.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - start
     if done.returncode:
         raise SystemExit(f'Error: flask {" ".join(args)} failed:\n{done.stderr}')
@@ -278,8 +329,9 @@ def measure_startup(scratch, migrations, repeat):
     minimal.mkdir()
     (minimal / 'app.py').write_text(MINIMAL_APP)
     shutil.copy(SERVER / 'models.py', minimal / 'models.py')
-    shutil.copytree(migrations, minimal / 'migrations',
-                    ignore=shutil.ignore_patterns('__pycache__'))
+    shutil.copytree(
+        migrations, minimal / 'migrations', ignore=shutil.ignore_patterns('__pycache__')
+    )
     template = Path(sys.modules['flask_migrate'].__file__).parent / 'templates' / 'flask'
     shutil.copy(template / 'env.py', minimal / 'migrations' / 'env.py')
     url = f'sqlite:///{scratch / "startup.db"}'
@@ -291,17 +343,23 @@ def measure_startup(scratch, migrations, repeat):
         for args in STARTUP_COMMANDS:
             for name, app in apps.items():
                 times[(name, ' '.join(args))].append(run_flask(args, env, app))
-    return [{'command': f'flask {" ".join(args)}',
-             'minimal_s': statistics.median(times[('minimal', ' '.join(args))]),
-             'project_s': statistics.median(times[('project', ' '.join(args))])}
-            for args in STARTUP_COMMANDS]
+    return [
+        {
+            'command': f'flask {" ".join(args)}',
+            'minimal_s': statistics.median(times[('minimal', ' '.join(args))]),
+            'project_s': statistics.median(times[('project', ' '.join(args))]),
+        }
+        for args in STARTUP_COMMANDS
+    ]
 
 
 def results_table(results):
     """Native vs batch, per backend and row count, with the ratios the targets speak of."""
-    lines = ['| backend | rows | native up+down | native vs 0 rows | batch up+down | '
-             'batch vs 0 rows | batch / native | `flask db upgrade` (native, whole command) |',
-             '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
+    lines = [
+        '| backend | rows | native up+down | native vs 0 rows | batch up+down | '
+        'batch vs 0 rows | batch / native | `flask db upgrade` (native, whole command) |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ]
     by = {(r['backend'], r['rows'], r['variant']): r for r in results}
     for backend, rows, _ in [k for k in by if k[2] == 'native']:
         native, batch = by[(backend, rows, 'native')], by[(backend, rows, 'batch')]
@@ -310,27 +368,36 @@ def results_table(results):
             f'| {backend} | {rows:,} | {ms(native["up_down_s"])} | '
             f'{native["up_down_s"] / empty_n["up_down_s"]:.2f}× | {ms(batch["up_down_s"])} | '
             f'{batch["up_down_s"] / empty_b["up_down_s"]:.1f}× | '
-            f'{batch["up_down_s"] / native["up_down_s"]:.1f}× | {ms(native["cli_upgrade_s"])} |')
+            f'{batch["up_down_s"] / native["up_down_s"]:.1f}× | {ms(native["cli_upgrade_s"])} |'
+        )
     return '\n'.join(lines)
 
 
 def startup_table(startup):
     """This project's start-up against the minimal app's."""
-    lines = ['| command (up-to-date database) | minimal Flask-Migrate app | this project | '
-             'ratio |', '| --- | ---: | ---: | ---: |']
+    lines = [
+        '| command (up-to-date database) | minimal Flask-Migrate app | this project | ratio |',
+        '| --- | ---: | ---: | ---: |',
+    ]
     for s in startup:
-        lines.append(f'| `{s["command"]}` | {ms(s["minimal_s"])} | {ms(s["project_s"])} | '
-                     f'{s["project_s"] / s["minimal_s"]:.2f}× |')
+        lines.append(
+            f'| `{s["command"]}` | {ms(s["minimal_s"])} | {ms(s["project_s"])} | '
+            f'{s["project_s"] / s["minimal_s"]:.2f}× |'
+        )
     return '\n'.join(lines)
 
 
 def scale_table(scale):
     """What it costs to make the rows, and to rehearse the renames over them."""
-    lines = ['| backend | rows | `flask seed --rows N` (both tables) | '
-             '`flask db rehearse` (revision 2 to head) |', '| --- | ---: | ---: | ---: |']
+    lines = [
+        '| backend | rows | `flask seed --rows N` (both tables) | '
+        '`flask db rehearse` (revision 2 to head) |',
+        '| --- | ---: | ---: | ---: |',
+    ]
     for s in scale:
-        lines.append(f'| {s["backend"]} | {s["rows"]:,} | {ms(s["seed_s"])} | '
-                     f'{ms(s["rehearse_s"])} |')
+        lines.append(
+            f'| {s["backend"]} | {s["rows"]:,} | {ms(s["seed_s"])} | {ms(s["rehearse_s"])} |'
+        )
     return '\n'.join(lines)
 
 
@@ -340,19 +407,35 @@ def targets(results, startup):
     by = {(r['backend'], r['rows'], r['variant']): r for r in results}
     for backend in dict.fromkeys(r['backend'] for r in results):
         most = max(r['rows'] for r in results if r['backend'] == backend)
-        growth = {v: by[(backend, most, v)]['up_down_s'] / by[(backend, 0, v)]['up_down_s']
-                  for v in ('native', 'batch')}
+        growth = {
+            v: by[(backend, most, v)]['up_down_s'] / by[(backend, 0, v)]['up_down_s']
+            for v in ('native', 'batch')
+        }
         native, batch = growth['native'], growth['batch']
-        checks.append((native <= 1.5, f'{backend}: native renames at {most:,} rows take '
-                       f'{native:.2f}× the empty time (target ≤ 1.5×)'))
+        checks.append(
+            (
+                native <= 1.5,
+                f'{backend}: native renames at {most:,} rows take '
+                f'{native:.2f}× the empty time (target ≤ 1.5×)',
+            )
+        )
         if backend == 'sqlite':  # elsewhere batch mode does not copy, so it cannot grow
-            checks.append((batch > 2 * native, f'{backend}: batch mode at {most:,} rows takes '
-                           f'{batch:.1f}× its empty time: it grows with the rows'))
+            checks.append(
+                (
+                    batch > 2 * native,
+                    f'{backend}: batch mode at {most:,} rows takes '
+                    f'{batch:.1f}× its empty time: it grows with the rows',
+                )
+            )
     checks.append((True, 'every value survived every run (checked in SQL after each step)'))
     for s in startup:
         ratio = s['project_s'] / s['minimal_s']
-        checks.append((ratio <= 1.10, f'`{s["command"]}` start-up is {ratio:.2f}× the minimal '
-                       f'app (target ≤ 1.10×)'))
+        checks.append(
+            (
+                ratio <= 1.10,
+                f'`{s["command"]}` start-up is {ratio:.2f}× the minimal app (target ≤ 1.10×)',
+            )
+        )
     return checks
 
 
@@ -361,18 +444,66 @@ def write_csv(path, results, startup, scale):
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, 'w', newline='') as out:
         writer = csv.writer(out)
-        writer.writerow(['kind', 'backend', 'rows', 'variant', 'upgrade_s', 'downgrade_s',
-                         'up_down_s', 'cli_upgrade_s', 'cli_downgrade_s'])
+        writer.writerow(
+            [
+                'kind',
+                'backend',
+                'rows',
+                'variant',
+                'upgrade_s',
+                'downgrade_s',
+                'up_down_s',
+                'cli_upgrade_s',
+                'cli_downgrade_s',
+            ]
+        )
         for r in results:
-            writer.writerow(['migration', r['backend'], r['rows'], r['variant'],
-                             *(f'{r[k]:.4f}' for k in ('upgrade_s', 'downgrade_s', 'up_down_s',
-                                                        'cli_upgrade_s', 'cli_downgrade_s'))])
+            writer.writerow(
+                [
+                    'migration',
+                    r['backend'],
+                    r['rows'],
+                    r['variant'],
+                    *(
+                        f'{r[k]:.4f}'
+                        for k in (
+                            'upgrade_s',
+                            'downgrade_s',
+                            'up_down_s',
+                            'cli_upgrade_s',
+                            'cli_downgrade_s',
+                        )
+                    ),
+                ]
+            )
         for s in startup:
-            writer.writerow(['startup', 'sqlite', '', s['command'], f'{s["minimal_s"]:.4f}',
-                             f'{s["project_s"]:.4f}', '', '', ''])
+            writer.writerow(
+                [
+                    'startup',
+                    'sqlite',
+                    '',
+                    s['command'],
+                    f'{s["minimal_s"]:.4f}',
+                    f'{s["project_s"]:.4f}',
+                    '',
+                    '',
+                    '',
+                ]
+            )
         for s in scale:
-            writer.writerow(['seed+rehearse', s['backend'], s['rows'], '', f'{s["seed_s"]:.4f}',
-                             f'{s["rehearse_s"]:.4f}', '', '', ''])
+            writer.writerow(
+                [
+                    'seed+rehearse',
+                    s['backend'],
+                    s['rows'],
+                    '',
+                    f'{s["seed_s"]:.4f}',
+                    f'{s["rehearse_s"]:.4f}',
+                    '',
+                    '',
+                    '',
+                ]
+            )
 
 
 def ms(seconds):

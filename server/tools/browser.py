@@ -3,6 +3,7 @@
 Debian's chromium package provides the browser; nothing here downloads one. Used by the
 browser test and by tools/screenshot.py, which makes the README's picture.
 """
+
 import contextlib
 import shutil
 import subprocess
@@ -13,8 +14,16 @@ from pathlib import Path
 from werkzeug.serving import make_server
 
 SERVER = Path(__file__).resolve().parents[1]
-FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-         '--no-first-run', '--disable-component-update', '--disable-sync', '--hide-scrollbars']
+FLAGS = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--no-first-run',
+    '--disable-component-update',
+    '--disable-sync',
+    '--hide-scrollbars',
+]
 
 
 def chromium():
@@ -28,8 +37,14 @@ def capture(url, screenshot=None, size=(1280, 900), wait_ms=None):
     With `wait_ms`, the page's own timers run for that much (virtual) time first.
     """
     with tempfile.TemporaryDirectory() as profile:
-        command = [chromium(), *FLAGS, f'--user-data-dir={profile}',
-                   f'--window-size={size[0]},{size[1]}', '--dump-dom', url]
+        command = [
+            chromium(),
+            *FLAGS,
+            f'--user-data-dir={profile}',
+            f'--window-size={size[0]},{size[1]}',
+            '--dump-dom',
+            url,
+        ]
         if wait_ms:
             command.insert(-2, f'--virtual-time-budget={wait_ms}')
         if screenshot:

@@ -5,6 +5,7 @@ would (`flask db upgrade`, `flask seed`), then the app is served to headless Chr
 
     cd server && python -m tools.screenshot            # writes docs/viewer.png
 """
+
 import os
 import subprocess
 import sys
@@ -24,8 +25,13 @@ def main(out=OUT):
         url = f'sqlite:///{Path(scratch) / "lesson.db"}'
         env = {**os.environ, 'DATABASE_URL': url}
         for args in (['db', 'upgrade'], ['seed']):
-            subprocess.run([sys.executable, '-m', 'flask', *args], cwd=browser.SERVER, env=env,
-                           check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, '-m', 'flask', *args],
+                cwd=browser.SERVER,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
         sys.path.insert(0, str(browser.SERVER))
         from app import create_app
 

@@ -5,9 +5,8 @@ Revises:
 Create Date: 2023-06-19 14:56:05.471520
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '15537423c56d'

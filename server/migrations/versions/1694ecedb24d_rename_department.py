@@ -5,9 +5,8 @@ Revises: 51f20aa4768b
 Create Date: 2023-06-19 15:10:43.611386
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '1694ecedb24d'

@@ -5,9 +5,8 @@ Revises: 1694ecedb24d
 Create Date: 2023-06-19 15:21:58.940112
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '76f31678b786'
