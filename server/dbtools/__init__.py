@@ -7,13 +7,16 @@
 - rehearsal.py: `flask db rehearse`, a dry run of migrations on the real data
 - viewer.py: the read-only page at / and /schema.json
 - seeding.py: `flask seed`, the lesson's rows or a million generated ones
+- mysql.py: what MySQL/MariaDB need (VARCHAR length, existing_type)
+- undo.py: on MySQL/MariaDB, undo the operations of a revision that failed
 - cli.py: click wiring for the commands above
 """
 
 
 def init_app(app):
     """Check DATABASE_URL, then add the viewer page and the extra `flask` commands."""
-    from dbtools import cli, settings, viewer
+    # mysql: VARCHAR(255) for a String without a length on MySQL/MariaDB (compile hook).
+    from dbtools import cli, mysql, settings, viewer  # noqa: F401
 
     settings.check_database_url(app.config['SQLALCHEMY_DATABASE_URI'])
     app.register_blueprint(viewer.bp)

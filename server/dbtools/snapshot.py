@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 
+from dbtools import mysql
+
 VERSION_TABLE = 'alembic_version'
 
 
@@ -164,7 +166,7 @@ def _table(connection, inspector, name, row_limit, fingerprints):
     columns = tuple(
         Column(
             name=c['name'],
-            type=c['type'].compile(dialect=connection.dialect),
+            type=mysql.lesson_type(c['type'].compile(dialect=connection.dialect), connection),
             nullable=bool(c['nullable']),
             primary_key=c['name'] in pk_columns,
             default=c.get('default'),

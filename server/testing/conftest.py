@@ -2,8 +2,9 @@
 
 Every migration test takes the `backend` fixture and runs on SQLite (a file in tmp_path) and
 on each server in TEST_DATABASE_URLS (comma-separated SQLAlchemy URLs). On a server the run
-creates one uniquely named database, empties it before each test (a new `public` schema is
-far quicker than a new database) and drops it at the end, pass or fail. Without
+creates one uniquely named database, empties it before each test (on PostgreSQL a new
+`public` schema is far quicker than a new database; on MySQL/MariaDB, where a database is a
+schema, the database is dropped and made again) and drops it at the end, pass or fail. Without
 TEST_DATABASE_URLS the server cases are skipped with a reason. server/instance/app.db is
 never touched.
 """
@@ -63,13 +64,16 @@ def temporary_database(server_url):
     server = sa.engine.make_url(server_url)
     name = f'lesson_test_{uuid.uuid4().hex[:12]}'
     admin = sa.create_engine(server, isolation_level='AUTOCOMMIT', poolclass=NullPool)
+    quoted = admin.dialect.identifier_preparer.quote(name)
+    # PostgreSQL refuses to drop a database someone is connected to unless forced.
+    force = ' WITH (FORCE)' if admin.dialect.name == 'postgresql' else ''
     with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        connection.exec_driver_sql(f'CREATE DATABASE {quoted}')
     try:
         yield server.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS {quoted}{force}')
         admin.dispose()
 
 
@@ -92,7 +96,13 @@ def emptied(url):
     """The database at `url`, with everything a test may have made dropped."""
     engine = sa.create_engine(url, poolclass=NullPool)
     with engine.begin() as connection:
-        connection.exec_driver_sql('DROP SCHEMA public CASCADE; CREATE SCHEMA public')
+        if connection.dialect.name == 'postgresql':
+            connection.exec_driver_sql('DROP SCHEMA public CASCADE; CREATE SCHEMA public')
+        else:
+            # MySQL/MariaDB: a database is a schema; dropping it beats dropping each table.
+            name = connection.dialect.identifier_preparer.quote(engine.url.database)
+            connection.exec_driver_sql(f'DROP DATABASE {name}')
+            connection.exec_driver_sql(f'CREATE DATABASE {name}')
     return url
 
 

@@ -72,9 +72,10 @@ def test_seed_rows_must_be_a_positive_number(runner, bad):
 def test_generated_numbers_far_past_a_million_do_not_overflow(app, chain):
     """n * 7919 passes 2**31 at n = 271,183; PostgreSQL's INTEGER would overflow there."""
     chain.climb(4, seed=False)
-    sql = seeding._generate_sql('employees', 'employees', 'salary')
+    table = sa.table('employees', sa.column('name'), sa.column('salary'))
+    insert = seeding._generate('employees', table, 'salary')
     with app.app_context(), db.engine.begin() as connection:
-        connection.execute(sa.text(sql), {'first': 3_000_000, 'last': 3_000_001})
+        connection.execute(insert, {'first': 3_000_000, 'last': 3_000_001})
     assert chain.snapshot().table('employees').rows == (
         (1, 'Employee 3000000', 40000 + 3_000_000 * 7919 % 100000),
         (2, 'Employee 3000001', 40000 + 3_000_001 * 7919 % 100000),

@@ -18,9 +18,14 @@ depends_on = None
 def upgrade():
     # Hand-edited: autogenerate wrote add 'location' + drop 'address', which loses every address.
     # alter_column outside batch mode is a native RENAME COLUMN: no copy of the table.
-    op.alter_column('departments', 'address', new_column_name='location')
+    # existing_type: MySQL/MariaDB restate the whole column to rename it, so Alembic needs its type.
+    op.alter_column(
+        'departments', 'address', new_column_name='location', existing_type=sa.String()
+    )
 
 
 def downgrade():
     # Hand-edited: the exact reverse of upgrade(), so the values return to 'address'.
-    op.alter_column('departments', 'location', new_column_name='address')
+    op.alter_column(
+        'departments', 'location', new_column_name='address', existing_type=sa.String()
+    )
