@@ -1,0 +1,358 @@
+"""On MySQL and MariaDB, undo what a failed revision had already applied.
+
+Their DDL commits itself: a revision that fails after `op.rename_table` leaves the rename in
+place, whatever transaction Alembic opened. So while a migrating command runs, every `op.*`
+call of the current revision is noted (through Alembic's registry of operation
+implementations, under the dialect's own name, so SQLite and PostgreSQL never reach this code).
+When the revision fails, the noted operations are reversed, newest first, on a fresh
+connection: a rename is renamed back, what was added or created is dropped, a changed column
+gets its old definition back. The database then stands exactly where the last revision that
+completed left it, alembic_version included.
+
+Some operations cannot be reversed: a dropped column or table takes its data along, and raw SQL
+(`op.execute`) may have changed anything. Rows written by raw SQL after the last DDL statement
+of the revision are rolled back with the revision's transaction; anything else stops the undo
+there, and the error says which operation was applied and what it lost.
+"""
+
+import contextlib
+import contextvars
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from alembic.operations import ops as alembic_ops
+
+from dbtools import errors, mysql
+
+VERSION_TABLE = 'alembic_version'
+_recording = contextvars.ContextVar('undo_recording', default=None)
+_installed = []
+
+
+@dataclass
+class Applied:
+    """One operation that reached the database, and how to take it back."""
+
+    label: str  # op.rename_table('department', 'departments')
+    inverse: object = None  # the operation that reverses it, or None
+    lost: str = ''  # what cannot come back, when inverse is None
+    dml: bool = False  # rows written without DDL: the revision's rollback undoes them
+
+
+@contextlib.contextmanager
+def undoing(migration_engine):
+    """Around one migration command: on MySQL/MariaDB, undo a failed revision's ops."""
+    if not mysql.is_mysql(migration_engine):
+        yield _nothing
+        return
+    _install()
+    recorder = _Recorder(migration_engine)
+    token = _recording.set(recorder)
+    try:
+        yield recorder.step_done
+    except Exception as exc:
+        _recording.reset(token)
+        token = None
+        explained = recorder.undo(exc) or _known_complaint(exc)
+        if explained is None:
+            raise
+        raise explained from exc
+    finally:
+        if token is not None:
+            _recording.reset(token)
+
+
+def _known_complaint(exc):
+    """Alembic's MySQL-only complaints (existing_type) as one line and a hint, else None."""
+    known = mysql.explain(str(exc))
+    return errors.Explained(*known) if known else None
+
+
+def _nothing(*_args, **_kwargs):
+    """step_done where there is nothing to undo."""
+
+
+class _Recorder:
+    """The operations the running revision has applied so far on one database."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.applied = []
+        self.had_version_table = _has_version_table(engine)
+
+    def step_done(self, *_args, **_kwargs):
+        """A revision completed (Alembic's on_version_apply): its operations are final."""
+        self.applied = []
+        self.had_version_table = True
+
+    def watches(self, operations):
+        """Whether `operations` works on this recorder's database (not a rehearsal copy)."""
+        url = operations.migration_context.connection.engine.url
+        return (url.host, url.port, url.database) == (
+            self.engine.url.host,
+            self.engine.url.port,
+            self.engine.url.database,
+        )
+
+    def undo(self, exc):
+        """Reverse the applied operations; the Explained error to raise, or None if none."""
+        made_version_table = not self.had_version_table and _has_version_table(self.engine)
+        if not self.applied and not made_version_table:
+            return None
+        pending = [e for e in self.applied if not _rolled_back(e, self.applied)]
+        stop = next((i for i in range(len(pending) - 1, -1, -1) if pending[i].inverse is None), -1)
+        kept, reversible = pending[: stop + 1], pending[stop + 1 :]
+        with self.engine.connect() as connection:
+            where = _revision(connection)
+            operations = Operations(MigrationContext.configure(connection))
+            done = []
+            for entry in reversed(reversible):
+                try:
+                    operations.invoke(entry.inverse)
+                except sa.exc.DBAPIError as undo_error:
+                    return _undo_failed(exc, entry, done, undo_error, where)
+                done.append(entry)
+            if made_version_table and not kept and not where:
+                connection.exec_driver_sql(f'DROP TABLE {VERSION_TABLE}')
+            connection.commit()
+        if not self.applied:
+            return None
+        return _explain(exc, done, kept, where)
+
+
+def _rolled_back(entry, applied):
+    """Rows written after the revision's last DDL statement: its rollback took them back."""
+    later = applied[applied.index(entry) + 1 :]
+    return entry.dml and all(e.dml for e in later)
+
+
+def _explain(exc, done, kept, where):
+    """The one line and hint for a failed revision, once its operations were undone."""
+    reason, hint = _reason(exc)
+    at = where or 'base (empty)'
+    undone = ', '.join(e.label for e in done) or 'nothing'
+    if not kept:
+        return errors.Explained(
+            f'a migration failed: {reason}; on MySQL/MariaDB its applied operations were '
+            f'undone, newest first ({undone}), so the database is back at revision {at}',
+            hint or f'fix the revision that comes after {at}, then run the command again',
+        )
+    last = kept[-1]
+    still = ', '.join(e.label for e in kept[:-1])
+    return errors.Explained(
+        f'a migration failed: {reason}; {last.label} had been applied and cannot be undone '
+        f'({last.lost}); undone after it: {undone}'
+        + (f'; still applied before it: {still}' if still else '')
+        + f'; alembic_version still says {at}',
+        'MySQL/MariaDB commit each DDL statement at once: restore the lost data from a backup, '
+        'or finish that revision by hand and record it with `flask db stamp <revision>`',
+    )
+
+
+def _undo_failed(exc, entry, done, undo_error, where):
+    """The undo itself failed: say how far it got."""
+    reason, _ = _reason(exc)
+    undone = ', '.join(e.label for e in done) or 'nothing'
+    return errors.Explained(
+        f'a migration failed: {reason}; undoing {entry.label} failed too '
+        f'({_first_line(undo_error)}); undone before that: {undone}; alembic_version still '
+        f'says {where or "base (empty)"}',
+        'MySQL/MariaDB commit each DDL statement at once: compare `flask schema` with that '
+        'revision and put the difference right by hand',
+    )
+
+
+def _reason(exc):
+    """What went wrong, in one line, and the hint it already carries (if explained)."""
+    if isinstance(exc, errors.Explained):
+        # env.py's "a migration failed and was rolled back" is not true here until undone.
+        if exc.what.startswith('a migration failed') and exc.__context__ is not None:
+            return _reason(exc.__context__)[0], None
+        return exc.what, exc.hint
+    known = mysql.explain(str(exc))
+    if known:
+        return known
+    return _first_line(getattr(exc, 'orig', None) or exc), None
+
+
+def _first_line(exc):
+    """The first line of an exception's text."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _has_version_table(engine):
+    """Whether alembic_version exists, asked on a connection of its own."""
+    with engine.connect() as connection:
+        return sa.inspect(connection).has_table(VERSION_TABLE)
+
+
+def _revision(connection):
+    """The revision(s) alembic_version records, as text; '' for none."""
+    if not sa.inspect(connection).has_table(VERSION_TABLE):
+        return ''
+    return ', '.join(connection.scalars(sa.text(f'SELECT version_num FROM {VERSION_TABLE}')))
+
+
+# --- noting operations as Alembic applies them ---
+
+
+def _install():
+    """Register, once, a noting wrapper around every operation for the MySQL dialects."""
+    if _installed:
+        return
+    # Alembic's Dispatcher looks up (operation class, dialect) before (class, 'default'); the
+    # public implementation_for() registers 'default' only, hence the registry itself.
+    registry = Operations._to_impl
+    defaults = [
+        (target, fn)
+        for (target, qualifier), fn in list(registry._registry.items())
+        if qualifier == 'default' and isinstance(target, type)
+    ]
+    for target, fn in defaults:
+        for dialect in mysql.DIALECTS:
+            registry.dispatch_for(target, qualifier=dialect, replace=True)(_noted(fn))
+    _installed.append(True)
+
+
+def _noted(default):
+    """`default` (Alembic's implementation of one operation), noting what it applied."""
+
+    def run(operations, operation):
+        recorder = _recording.get()
+        if recorder is None or not recorder.watches(operations):
+            return default(operations, operation)
+        if operations.impl is not operations.migration_context.impl:
+            recorder.applied.append(
+                Applied(_label(operation), lost='operations in batch mode are not tracked')
+            )
+            return default(operations, operation)
+        prepared = _prepare(operations.get_bind(), operation)
+        result = default(operations, operation)
+        recorder.applied.append(prepared)
+        return result
+
+    return run
+
+
+def _prepare(bind, operation):
+    """Before `operation` runs: what will undo it, or what it loses (reads the database)."""
+    label = _label(operation)
+    o = alembic_ops
+    if isinstance(operation, o.RenameTableOp):
+        inverse = o.RenameTableOp(
+            operation.new_table_name, operation.table_name, schema=operation.schema
+        )
+        return Applied(label, inverse)
+    if isinstance(operation, o.CreateTableOp):
+        return Applied(label, o.DropTableOp(operation.table_name, schema=operation.schema))
+    if isinstance(operation, o.AddColumnOp):
+        name = operation.column.name
+        return Applied(label, o.DropColumnOp(operation.table_name, name, schema=operation.schema))
+    if isinstance(operation, o.AlterColumnOp):
+        return Applied(label, _reverse_alter(bind, operation))
+    if isinstance(operation, (o.CreateIndexOp, o.AddConstraintOp)):
+        return Applied(label, operation.reverse())
+    if isinstance(operation, o.DropColumnOp):
+        values = _count(bind, operation.table_name, operation.column_name)
+        return Applied(label, lost=f'{_lost(values, "value")} with the column')
+    if isinstance(operation, o.DropTableOp):
+        rows = _count(bind, operation.table_name)
+        return Applied(label, lost=f'{_lost(rows, "row")} with the table')
+    if isinstance(operation, (o.ExecuteSQLOp, o.BulkInsertOp)):
+        dml = isinstance(operation, o.BulkInsertOp) or _is_dml(operation.sqltext)
+        return Applied(label, lost='raw SQL: what it changed is not known', dml=dml)
+    return Applied(label, lost='this kind of operation is not undone automatically')
+
+
+def _reverse_alter(bind, operation):
+    """An alter_column that gives the column back its name and definition from before."""
+    before = next(
+        c
+        for c in sa.inspect(bind).get_columns(operation.table_name, schema=operation.schema)
+        if c['name'] == operation.column_name
+    )
+    old_default = sa.text(before['default']) if before.get('default') is not None else None
+    now = {
+        'type': operation.modify_type if operation.modify_type is not None else before['type'],
+        'nullable': (
+            operation.modify_nullable
+            if operation.modify_nullable is not None
+            else before['nullable']
+        ),
+        'server_default': (
+            operation.modify_server_default
+            if operation.modify_server_default is not False
+            else old_default
+        ),
+    }
+    changes = {}
+    if operation.modify_name is not None:
+        changes['modify_name'] = operation.column_name
+    if operation.modify_type is not None:
+        changes['modify_type'] = before['type']
+    if operation.modify_nullable is not None:
+        changes['modify_nullable'] = before['nullable']
+    if operation.modify_server_default is not False:
+        changes['modify_server_default'] = old_default
+    return alembic_ops.AlterColumnOp(
+        operation.table_name,
+        operation.modify_name or operation.column_name,
+        schema=operation.schema,
+        existing_type=now['type'],
+        existing_nullable=now['nullable'],
+        existing_server_default=now['server_default'],
+        existing_comment=before.get('comment'),
+        **changes,
+    )
+
+
+def _count(bind, table, column=None):
+    """Rows of `table`, or non-null values of `column` in it."""
+    counted = sa.func.count(sa.column(column)) if column else sa.func.count()
+    return bind.scalar(sa.select(counted).select_from(sa.table(table)))
+
+
+def _is_dml(sqltext):
+    """Whether SQL only reads or writes rows (which the revision's rollback can take back)."""
+    if isinstance(sqltext, (sa.Insert, sa.Update, sa.Delete, sa.Select)):
+        return True
+    text = str(sqltext).lstrip().upper()
+    return re.match(r'(INSERT|UPDATE|DELETE|REPLACE|SELECT)\b', text) is not None
+
+
+def _label(operation):
+    """The operation as a revision writes it: op.rename_table('department', 'departments')."""
+    o = alembic_ops
+    if isinstance(operation, o.RenameTableOp):
+        args = (operation.table_name, operation.new_table_name)
+    elif isinstance(operation, (o.CreateTableOp, o.DropTableOp)):
+        args = (operation.table_name,)
+    elif isinstance(operation, o.AddColumnOp):
+        args = (operation.table_name, operation.column.name)
+    elif isinstance(operation, (o.AlterColumnOp, o.DropColumnOp)):
+        args = (operation.table_name, operation.column_name)
+    elif isinstance(operation, o.CreateIndexOp):
+        args = (operation.index_name, operation.table_name)
+    elif isinstance(operation, o.ExecuteSQLOp):
+        sql = ' '.join(str(operation.sqltext).split())
+        args = (sql if len(sql) <= 60 else sql[:57] + '...',)
+    else:
+        return f'op.{_op_name(operation)}(...)'
+    extra = ''
+    if isinstance(operation, o.AlterColumnOp) and operation.modify_name:
+        extra = f', new_column_name={operation.modify_name!r}'
+    return f'op.{_op_name(operation)}({", ".join(repr(a) for a in args)}{extra})'
+
+
+def _op_name(operation):
+    """rename_table for RenameTableOp, add_column for AddColumnOp, ..."""
+    name = type(operation).__name__.removesuffix('Op')
+    return re.sub(r'(?<!^)(?=[A-Z])', '_', name).lower().replace('execute_s_q_l', 'execute')
+
+
+def _lost(n, noun):
+    """'1 value was lost' or 'n values were lost'."""
+    return f'1 {noun} was lost' if n == 1 else f'{n} {noun}s were lost'
