@@ -1,9 +1,10 @@
 """`flask db rehearse`: run migrations on the real data, report what they would do, keep nothing.
 
 All steps run on one connection inside one transaction that is rolled back at the end, so
-the database, and a SQLite file byte for byte, is left as it was. After every step the
-rehearsal takes a snapshot with per-column fingerprints (computed in SQL, see
-snapshot.fingerprint_sql) and compares it with the one before:
+the database, and a SQLite file byte for byte, is left as it was. On MySQL/MariaDB, whose DDL
+commits itself, they run on a scratch copy of the database that is dropped afterwards
+(scratch.py). After every step the rehearsal takes a snapshot with per-column fingerprints
+(computed in SQL, see snapshot.fingerprint_sql) and compares it with the one before:
 
 - a column or table that disappears is *renamed* when a new one appeared in the same step
   with the same fingerprint and the same number of rows, and *lost* otherwise;
@@ -20,7 +21,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from flask import current_app
 
-from dbtools import atomic, errors, snapshot
+from dbtools import atomic, errors, scratch, snapshot
 
 
 @dataclass
@@ -45,7 +46,8 @@ def rehearse(target='head'):
     config = migrate.migrate.get_config()
     engine = atomic.migration_engine(migrate.db.engine)
     steps = []
-    with engine.connect() as connection:
+    # MySQL/MariaDB: DDL commits itself, so the rehearsal runs on a scratch copy instead.
+    with scratch.rehearsal_engine(engine) as engine, engine.connect() as connection:
         transaction = connection.begin()
         try:
             before = snapshot.take(connection, row_limit=0, fingerprints=True)
