@@ -53,6 +53,7 @@ def _copy_tables(connection, live):
     for table in sa.inspect(connection).get_table_names(schema=live):
         source = f'{quote(live)}.{quote(table)}'
         create = connection.exec_driver_sql(f'SHOW CREATE TABLE {source}').one()[1]
-        connection.exec_driver_sql(create)
+        # The driver reads % as a parameter marker; a default like '50%' must stay as it is.
+        connection.exec_driver_sql(create.replace('%', '%%'))
         connection.exec_driver_sql(f'INSERT INTO {quote(table)} SELECT * FROM {source}')
     connection.exec_driver_sql('SET FOREIGN_KEY_CHECKS = 1')

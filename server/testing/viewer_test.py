@@ -1,7 +1,11 @@
 """The read-only viewer: the page at /, /schema.json and `flask schema` (dbtools/viewer.py)."""
 
+import contextlib
+import uuid
+
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 
 import lesson
 from app import create_app
@@ -77,14 +81,34 @@ def test_no_debug_mode_by_default(app):
     assert 'FLASK_DEBUG' not in (SERVER / '.flaskenv').read_text()
 
 
+@contextlib.contextmanager
+def with_password(server_database, password):
+    """The URL with a password that connects: on a trust-auth PostgreSQL any password does;
+    MySQL/MariaDB check it, so there a user with that password is made for the test."""
+    url = sa.engine.make_url(server_database).set(password=password)
+    if url.get_backend_name() != 'mysql':
+        yield url
+        return
+    admin = sa.create_engine(server_database, poolclass=NullPool)
+    user = f'viewer_{uuid.uuid4().hex[:8]}'
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"CREATE USER '{user}'@'%%' IDENTIFIED BY '{password}'")
+        connection.exec_driver_sql(f"GRANT SELECT ON `{url.database}`.* TO '{user}'@'%%'")
+    try:
+        yield url.set(username=user)
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP USER '{user}'@'%%'")
+
+
 def test_a_password_in_the_url_is_masked(server_database):
-    """On a trust-auth server any password connects, so a real page can show the URL."""
-    url = sa.engine.make_url(server_database).set(password='s3cret')
-    app = create_app({'SQLALCHEMY_DATABASE_URI': url.render_as_string(hide_password=False)})
-    page = app.test_client().get('/').get_data(as_text=True)
-    data = app.test_client().get('/schema.json').get_json()
-    with app.app_context():
-        db.engine.dispose()
+    """A real page shows the URL it reads, with the password masked."""
+    with with_password(server_database, 's3cret') as url:
+        app = create_app({'SQLALCHEMY_DATABASE_URI': url.render_as_string(hide_password=False)})
+        page = app.test_client().get('/').get_data(as_text=True)
+        data = app.test_client().get('/schema.json').get_json()
+        with app.app_context():
+            db.engine.dispose()
     assert f'{url.username}:***@' in page and f'{url.username}:***@' in data['database']
     assert 's3cret' not in page and 's3cret' not in str(data)
 
