@@ -19,6 +19,7 @@ import contextlib
 import contextvars
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic.migration import MigrationContext
@@ -67,8 +68,10 @@ def undoing(migration_engine):
 
 def _known_complaint(exc):
     """Alembic's MySQL-only complaints (existing_type) as one line and a hint, else None."""
-    known = mysql.explain(str(exc))
-    return errors.Explained(*known) if known else None
+    if mysql.explain(str(exc)) is None:
+        return None
+    failed, what, hint = _failure(exc)
+    return errors.Explained(f'{failed}: {what}', hint)
 
 
 def _nothing(*_args, **_kwargs):
@@ -131,19 +134,19 @@ def _rolled_back(entry, applied):
 
 def _explain(exc, done, kept, where):
     """The one line and hint for a failed revision, once its operations were undone."""
-    reason, hint = _reason(exc)
+    failed, reason, hint = _failure(exc)
     at = where or 'base (empty)'
     undone = ', '.join(e.label for e in done) or 'nothing'
     if not kept:
         return errors.Explained(
-            f'a migration failed: {reason}; on MySQL/MariaDB its applied operations were '
-            f'undone, newest first ({undone}), so the database is back at revision {at}',
-            hint or f'fix the revision that comes after {at}, then run the command again',
+            f'{failed}: {reason}; MySQL/MariaDB had committed its DDL, so its operations were '
+            f'undone, newest first ({undone}): the database is back at {at}',
+            hint,
         )
     last = kept[-1]
     still = ', '.join(e.label for e in kept[:-1])
     return errors.Explained(
-        f'a migration failed: {reason}; {last.label} had been applied and cannot be undone '
+        f'{failed}: {reason}; {last.label} had been applied and cannot be undone '
         f'({last.lost}); undone after it: {undone}'
         + (f'; still applied before it: {still}' if still else '')
         + f'; alembic_version still says {at}',
@@ -154,10 +157,10 @@ def _explain(exc, done, kept, where):
 
 def _undo_failed(exc, entry, done, undo_error, where):
     """The undo itself failed: say how far it got."""
-    reason, _ = _reason(exc)
+    failed, reason, _ = _failure(exc)
     undone = ', '.join(e.label for e in done) or 'nothing'
     return errors.Explained(
-        f'a migration failed: {reason}; undoing {entry.label} failed too '
+        f'{failed}: {reason}; undoing {entry.label} failed too '
         f'({_first_line(undo_error)}); undone before that: {undone}; alembic_version still '
         f'says {where or "base (empty)"}',
         'MySQL/MariaDB commit each DDL statement at once: compare `flask schema` with that '
@@ -165,17 +168,28 @@ def _undo_failed(exc, entry, done, undo_error, where):
     )
 
 
-def _reason(exc):
-    """What went wrong, in one line, and the hint it already carries (if explained)."""
-    if isinstance(exc, errors.Explained):
-        # env.py's "a migration failed and was rolled back" is not true here until undone.
-        if exc.what.startswith('a migration failed') and exc.__context__ is not None:
-            return _reason(exc.__context__)[0], None
-        return exc.what, exc.hint
+def _failure(exc):
+    """(which revision failed, why, what to do) in the words errors.py uses."""
     known = mysql.explain(str(exc))
+    frame = errors._revision_frame(exc)
+    if frame is None:
+        failed, hint = 'a migration failed', 'fix that revision, then run the command again'
+    else:
+        module, function = frame.f_globals, frame.f_code.co_name
+        doc = (module.get('__doc__') or '').strip().splitlines()
+        title = f' ({doc[0]})' if doc else ''
+        failed = f'revision {module["revision"]}{title} failed in {function}()'
+        hint = (
+            f'fix {function}() in migrations/versions/{Path(frame.f_code.co_filename).name}, '
+            'then run the command again'
+        )
     if known:
-        return known
-    return _first_line(getattr(exc, 'orig', None) or exc), None
+        return failed, known[0], known[1]
+    if isinstance(exc, errors.Explained):
+        return failed, exc.what, exc.hint
+    if isinstance(exc, sa.exc.DBAPIError):
+        return failed, _first_line(exc.orig), hint
+    return failed, f'{type(exc).__name__}: {_first_line(exc)}', hint
 
 
 def _first_line(exc):

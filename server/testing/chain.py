@@ -16,7 +16,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 import lesson
-from dbtools import atomic, rehearsal, seeding, snapshot, undo
+from dbtools import rehearsal, safety, seeding, snapshot
 from models import db
 
 SERVER = Path(__file__).resolve().parents[1]
@@ -39,13 +39,13 @@ class Chain:
         return self.revisions[step - 1] if step else 'base'
 
     def upgrade(self, target='head'):
-        """`flask db upgrade target`, in process."""
-        with self.app.app_context():
+        """`flask db upgrade target`, in process, with the same safety nets."""
+        with self.app.app_context(), safety.migrating(self.app):
             command.upgrade(self.config, target)
 
     def downgrade(self, target):
-        """`flask db downgrade target`, in process."""
-        with self.app.app_context():
+        """`flask db downgrade target`, in process, with the same safety nets."""
+        with self.app.app_context(), safety.migrating(self.app):
             command.downgrade(self.config, target)
 
     def snapshot(self, **options):
@@ -77,19 +77,6 @@ class Chain:
         """Run one SQL statement and commit."""
         with self.app.app_context(), db.engine.begin() as connection:
             connection.execute(sa.text(sql))
-
-
-def upgrade_undoing(chain, target='head'):
-    """chain.upgrade inside dbtools/undo.py's undoing(), wired to on_version_apply as the
-    command wrapper does it (MySQL/MariaDB undo a failed revision there)."""
-    with chain.app.app_context():
-        engine = atomic.migration_engine(db.engine)
-    try:
-        with undo.undoing(engine) as step_done:
-            chain.config.attributes['on_version_apply'] = step_done
-            chain.upgrade(target)
-    finally:
-        chain.config.attributes.pop('on_version_apply')
 
 
 def tables(snap):

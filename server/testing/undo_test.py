@@ -7,10 +7,10 @@ or, where an operation cannot be reversed, as the message says.
 """
 
 import pytest
+import sqlalchemy as sa
 
 import lesson
 from chain import Chain, copy_migrations, rows, tables
-from chain import upgrade_undoing as upgrade
 from dbtools import errors, mysql
 from models import db
 
@@ -35,6 +35,10 @@ RAW_DDL = """
     op.add_column('departments', sa.Column('budget', sa.Integer()))
     raise RuntimeError('injected failure after real work')
 """
+FAILED = (
+    'revision fa11ed000005 (extra revision fa11ed000005) failed in upgrade(): '
+    'RuntimeError: injected failure after real work'
+)
 NO_EXISTING_TYPE = """
     op.alter_column('departments', 'location', new_column_name='place')
 """
@@ -61,19 +65,18 @@ def test_every_undoable_operation_is_undone(make_app, tmp_path):
     before = chain.state()
     expected = errors.Explained if on_mysql(chain) else RuntimeError
     with pytest.raises(expected) as failure:
-        upgrade(chain)
+        chain.upgrade()
     assert chain.state() == before, 'the failed revision left changes behind'
     if on_mysql(chain):
         assert failure.value.what == (
-            'a migration failed: injected failure after real work; on MySQL/MariaDB its '
-            "applied operations were undone, newest first (op.create_index('ix_departments_name', "
-            "'departments'), op.create_table('projects'), op.add_column('departments', "
-            "'budget'), op.alter_column('departments', 'location', new_column_name='place'), "
-            "op.rename_table('employees', 'staff')), so the database is back at revision "
-            f'{chain.rev(4)}'
+            f'{FAILED}; MySQL/MariaDB had committed its DDL, so its operations were undone, '
+            "newest first (op.create_index('ix_departments_name', 'departments'), "
+            "op.create_table('projects'), op.add_column('departments', 'budget'), "
+            "op.alter_column('departments', 'location', new_column_name='place'), "
+            f"op.rename_table('employees', 'staff')): the database is back at {chain.rev(4)}"
         )
         assert failure.value.hint == (
-            f'fix the revision that comes after {chain.rev(4)}, then run the command again'
+            'fix upgrade() in migrations/versions/fa11ed000005_extra.py, then run the command again'
         )
 
 
@@ -82,7 +85,7 @@ def test_a_multi_step_upgrade_stands_at_the_last_revision_that_worked(make_app, 
     chain = faulty_chain(make_app, tmp_path, UNDOABLE)
     chain.climb(2)
     with pytest.raises((errors.Explained, RuntimeError), match='injected failure'):
-        upgrade(chain)
+        chain.upgrade()
     snap = chain.snapshot()
     assert snap.revision == (chain.rev(4),), 'alembic_version should name revision 4'
     assert tables(snap) == lesson.SCHEMAS[4], 'revision 4 schema expected after the failure'
@@ -96,16 +99,15 @@ def test_a_dropped_column_stops_the_undo_and_says_what_was_lost(make_app, tmp_pa
     before = chain.state()
     if not on_mysql(chain):
         with pytest.raises(RuntimeError, match='injected failure'):
-            upgrade(chain)
+            chain.upgrade()
         assert chain.state() == before, 'the transaction should have taken it all back'
         return
     with pytest.raises(errors.Explained) as failure:
-        upgrade(chain)
+        chain.upgrade()
     assert failure.value.what == (
-        "a migration failed: injected failure after real work; op.drop_column('staff', "
-        "'salary') had been applied and cannot be undone (2 values were lost with the "
-        "column); undone after it: op.add_column('departments', 'budget'); still applied "
-        f"before it: op.rename_table('employees', 'staff'); alembic_version still says "
+        f"{FAILED}; op.drop_column('staff', 'salary') had been applied and cannot be undone "
+        "(2 values were lost with the column); undone after it: op.add_column('departments', "
+        "'budget'); still applied before it: op.rename_table('employees', 'staff'); alembic_version still says "
         f'{chain.rev(4)}'
     )
     assert failure.value.hint.startswith('MySQL/MariaDB commit each DDL statement at once')
@@ -123,14 +125,14 @@ def test_raw_ddl_cannot_be_undone_and_is_named(make_app, tmp_path):
     before = chain.state()
     if not on_mysql(chain):
         with pytest.raises(RuntimeError, match='injected failure'):
-            upgrade(chain)
+            chain.upgrade()
         assert chain.state() == before, 'the transaction should have taken it all back'
         return
     with pytest.raises(errors.Explained) as failure:
-        upgrade(chain)
+        chain.upgrade()
     assert failure.value.what == (
-        "a migration failed: injected failure after real work; op.execute('ALTER TABLE "
-        "employees ADD COLUMN bonus INTEGER') had been applied and cannot be undone (raw "
+        f"{FAILED}; op.execute('ALTER TABLE employees ADD COLUMN bonus INTEGER') had been "
+        'applied and cannot be undone (raw '
         "SQL: what it changed is not known); undone after it: op.add_column('departments', "
         f"'budget'); alembic_version still says {chain.rev(4)}"
     )
@@ -143,8 +145,8 @@ def test_a_first_revision_that_fails_leaves_no_alembic_version(app, chain):
     with app.app_context():
         db.create_all()
     before = chain.state()
-    with pytest.raises(errors.Explained, match='already exist'):
-        upgrade(chain)
+    with pytest.raises(sa.exc.DBAPIError, match='already exist'):
+        chain.upgrade()
     assert chain.state() == before, 'alembic_version (or anything else) was left behind'
 
 
@@ -154,12 +156,13 @@ def test_a_rename_without_existing_type_is_explained(make_app, tmp_path):
     chain.climb(4)
     before = chain.state()
     if not on_mysql(chain):
-        upgrade(chain)
+        chain.upgrade()
         assert [c[0] for c in tables(chain.snapshot())['departments']][-1] == 'place'
         return
     with pytest.raises(errors.Explained) as failure:
-        upgrade(chain)
+        chain.upgrade()
     assert str(failure.value) == (
+        'revision fa11ed000005 (extra revision fa11ed000005) failed in upgrade(): '
         'on MySQL and MariaDB, renaming or changing a column restates its whole definition, '
         'so op.alter_column needs the column type it has now\n'
         '  Hint: add existing_type= to that op.alter_column, e.g. existing_type=sa.String() '
