@@ -107,8 +107,8 @@ def test_a_dropped_column_stops_the_undo_and_says_what_was_lost(make_app, tmp_pa
     assert failure.value.what == (
         f"{FAILED}; op.drop_column('staff', 'salary') had been applied and cannot be undone "
         "(2 values were lost with the column); undone after it: op.add_column('departments', "
-        "'budget'); still applied before it: op.rename_table('employees', 'staff'); alembic_version still says "
-        f'{chain.rev(4)}'
+        "'budget'); still applied before it: op.rename_table('employees', 'staff'); "
+        f'alembic_version still says {chain.rev(4)}'
     )
     assert failure.value.hint.startswith('MySQL/MariaDB commit each DDL statement at once')
     snap = chain.snapshot()
