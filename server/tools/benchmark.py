@@ -1,8 +1,10 @@
 """How much do the lesson's two renames cost at scale, and what would batch mode cost instead?
 
-    cd server && python -m tools.benchmark [--database-url postgresql+psycopg://...] [--rows ...]
+    cd server && python -m tools.benchmark [--database-url postgresql+psycopg://...]
+        [--database-url mysql+pymysql://...] [--rows ...]
 
-For each backend (SQLite always; PostgreSQL when a URL is given) and each row count, a database
+For each backend (SQLite always; each server whose URL is given: PostgreSQL, MariaDB/MySQL)
+and each row count, a database
 is built at revision 2 with that many rows in both tables. Then, for two versions of the
 rename-column revision (the repository's native RENAME COLUMN, and Alembic batch mode, which
 on SQLite recreates the table and copies every row), it times the upgrade to head and the
@@ -47,14 +49,14 @@ BEFORE_RENAMES = '51f20aa4768b'
 BATCH_RENAME = """
 def upgrade():
     # Batch mode, as render_as_batch writes it. On SQLite it recreates departments and copies
-    # every row; on PostgreSQL Alembic sees no need and emits the native RENAME COLUMN.
+    # every row; on PostgreSQL and MariaDB Alembic sees no need and emits the native rename.
     with op.batch_alter_table('departments', schema=None) as batch_op:
-        batch_op.alter_column('address', new_column_name='location')
+        batch_op.alter_column('address', new_column_name='location', existing_type=sa.String())
 
 
 def downgrade():
     with op.batch_alter_table('departments', schema=None) as batch_op:
-        batch_op.alter_column('location', new_column_name='address')
+        batch_op.alter_column('location', new_column_name='address', existing_type=sa.String())
 """
 # The baseline: Flask-Migrate's own wiring around the same models.py, with its stock env.py.
 MINIMAL_APP = """
@@ -79,9 +81,9 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         migrations = variants(scratch)
-        backends = [('sqlite', None)] + (
-            [('postgresql', options.database_url)] if options.database_url else []
-        )
+        backends = [('sqlite', None)] + [
+            (sa.engine.make_url(url).get_backend_name(), url) for url in options.database_url
+        ]
         for backend, server in backends:
             for rows in options.rows:
                 with database(backend, server, scratch, rows) as built:
@@ -121,8 +123,10 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument(
         '--database-url',
-        help='a PostgreSQL server URL to benchmark as well '
-        '(a scratch database is created on it and dropped)',
+        action='append',
+        default=[],
+        help='a PostgreSQL or MariaDB/MySQL server URL to benchmark as well; may be given '
+        'more than once (a scratch database is created on each and dropped)',
     )
     parser.add_argument(
         '--rows',
@@ -142,7 +146,7 @@ def parse_args():
     return options
 
 
-def versions(server_url):
+def versions(server_urls):
     """One line each: machine, databases, packages."""
     cpu = next(
         (
@@ -157,10 +161,12 @@ def versions(server_url):
         f'Machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}',
         f'Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}',
     ]
-    if server_url:
-        engine = sa.create_engine(server_url, poolclass=NullPool)
+    for url in server_urls:
+        engine = sa.create_engine(url, poolclass=NullPool)
         with engine.connect() as connection:
-            lines.append(connection.scalar(sa.text('SELECT version()')).split(' on ')[0])
+            found = connection.scalar(sa.text('SELECT version()')).split(' on ')[0]
+        # MariaDB says only its number: '10.11.19-MariaDB-0+deb12u1'.
+        lines.append(f'MariaDB {found.split("-")[0]}' if 'MariaDB' in found else found)
     lines.append(
         ', '.join(
             f'{p} {version(p)}'
@@ -171,6 +177,7 @@ def versions(server_url):
                 'alembic',
                 'sqlalchemy',
                 'psycopg',
+                'pymysql',
             )
         )
     )
@@ -205,7 +212,7 @@ class database:
     def __enter__(self):
         """Create (on a server), migrate to revision 2, seed, and time the seeding."""
         if self.backend != 'sqlite':
-            self._admin(f'DROP DATABASE IF EXISTS "{self.name}"', f'CREATE DATABASE "{self.name}"')
+            self._admin(f'DROP DATABASE IF EXISTS {self.quoted}', f'CREATE DATABASE {self.quoted}')
         app = create_app({'SQLALCHEMY_DATABASE_URI': self.url})
         with app.app_context(), safety.migrating(app):
             command.upgrade(config(app, SERVER / 'migrations'), BEFORE_RENAMES)
@@ -215,7 +222,7 @@ class database:
                     seeding.seed_generated(connection, self.rows)
             self.seed_s = time.perf_counter() - start
             db.engine.dispose()
-        if self.backend != 'sqlite':
+        if self.backend == 'postgresql':
             self._admin('VACUUM ANALYZE', database=self.name)
         return self
 
@@ -224,7 +231,13 @@ class database:
         if self.backend == 'sqlite':
             Path(self.url.removeprefix('sqlite:///')).unlink()
         else:
-            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            force = ' WITH (FORCE)' if self.backend == 'postgresql' else ''
+            self._admin(f'DROP DATABASE IF EXISTS {self.quoted}{force}')
+
+    @property
+    def quoted(self):
+        """The database's name as the server's SQL quotes it."""
+        return f'`{self.name}`' if self.backend == 'mysql' else f'"{self.name}"'
 
     def _admin(self, *statements, database=None):
         """Run statements outside a transaction on the server (or on `database`)."""
