@@ -41,6 +41,11 @@ class Applied:
     inverse: object = None  # the operation that reverses it, or None
     lost: str = ''  # what cannot come back, when inverse is None
     dml: bool = False  # rows written without DDL: the revision's rollback undoes them
+    batch: bool = False  # inside op.batch_alter_table: applied only when the block ends
+
+    def took_effect(self, inspector):
+        """Whether the operation shows in the database (asked for batch mode's, only)."""
+        return True
 
 
 @contextlib.contextmanager
@@ -103,6 +108,9 @@ class _Recorder:
     def undo(self, exc):
         """Reverse the applied operations; the Explained error to raise, or None if none."""
         made_version_table = not self.had_version_table and _has_version_table(self.engine)
+        if any(e.batch for e in self.applied):
+            with self.engine.connect() as connection:
+                self.applied = _without_unapplied_batch(self.applied, connection)
         if not self.applied and not made_version_table:
             return None
         pending = [e for e in self.applied if not _rolled_back(e, self.applied)]
@@ -124,6 +132,17 @@ class _Recorder:
         if not self.applied:
             return None
         return _explain(exc, done, kept, where)
+
+
+def _without_unapplied_batch(applied, connection):
+    """`applied` less the operations of batch blocks that never reached the database.
+
+    Batch mode queues its operations and applies them when the block ends; a block that
+    failed before then, or part-way through, applied none or only some of them. Whether each
+    one took effect is read from the database.
+    """
+    inspector = sa.inspect(connection)
+    return [e for e in applied if not e.batch or e.took_effect(inspector)]
 
 
 def _rolled_back(entry, applied):
@@ -238,15 +257,22 @@ def _noted(default):
         recorder = _recording.get()
         if recorder is None or not recorder.watches(operations):
             return default(operations, operation)
-        if operations.impl is not operations.migration_context.impl:
-            recorder.applied.append(
-                Applied(_label(operation), lost='operations in batch mode are not tracked')
-            )
-            return default(operations, operation)
-        prepared = _prepare(operations.get_bind(), operation)
-        result = default(operations, operation)
+        block = operations.impl
+        if block is operations.migration_context.impl:
+            prepared = _prepare(operations.get_bind(), operation)
+            result = default(operations, operation)
+            recorder.applied.append(prepared)
+            return result
+        # Inside op.batch_alter_table: queued now, applied one by one when the block ends
+        # (unless the table is recreated, which copies it as a whole).
+        if getattr(block, 'recreate', 'auto') == 'always':
+            prepared = Applied(_label(operation), lost='batch mode recreated the table')
+        else:
+            prepared = _prepare(operations.get_bind(), operation)
+        prepared.batch = True
+        prepared.took_effect = _effect_check(operations.get_bind(), operation)
         recorder.applied.append(prepared)
-        return result
+        return default(operations, operation)
 
     return run
 
@@ -279,6 +305,39 @@ def _prepare(bind, operation):
         dml = isinstance(operation, o.BulkInsertOp) or _is_dml(operation.sqltext)
         return Applied(label, lost='raw SQL: what it changed is not known', dml=dml)
     return Applied(label, lost='this kind of operation is not undone automatically')
+
+
+def _effect_check(bind, operation):
+    """A test, on an inspector, of whether `operation` has reached the database."""
+    o = alembic_ops
+    table, schema = getattr(operation, 'table_name', None), getattr(operation, 'schema', None)
+
+    def columns(inspector):
+        """{name: (type, nullable, default)} of the table's columns now."""
+        return {
+            c['name']: (str(c['type']), c['nullable'], c.get('default'))
+            for c in inspector.get_columns(table, schema=schema)
+        }
+
+    if isinstance(operation, o.AddColumnOp):
+        return lambda inspector: operation.column.name in columns(inspector)
+    if isinstance(operation, o.DropColumnOp):
+        return lambda inspector: operation.column_name not in columns(inspector)
+    if isinstance(operation, o.AlterColumnOp):
+        if operation.modify_name is not None:
+            return lambda inspector: operation.modify_name in columns(inspector)
+        before = columns(sa.inspect(bind)).get(operation.column_name)
+        return lambda inspector: columns(inspector).get(operation.column_name) != before
+    if isinstance(operation, (o.CreateIndexOp, o.DropIndexOp)):
+        wanted = isinstance(operation, o.CreateIndexOp)
+        return lambda inspector: (
+            wanted
+            == any(
+                i['name'] == operation.index_name
+                for i in inspector.get_indexes(operation.table_name, schema=schema)
+            )
+        )
+    return lambda inspector: True
 
 
 def _reverse_alter(bind, operation):

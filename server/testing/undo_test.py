@@ -35,6 +35,18 @@ RAW_DDL = """
     op.add_column('departments', sa.Column('budget', sa.Integer()))
     raise RuntimeError('injected failure after real work')
 """
+BATCH_THEN_FAIL = """
+    with op.batch_alter_table('departments') as batch_op:
+        batch_op.alter_column('location', new_column_name='place', existing_type=sa.String())
+        batch_op.add_column(sa.Column('budget', sa.Integer()))
+    raise RuntimeError('injected failure after real work')
+"""
+FAIL_INSIDE_BATCH = """
+    op.rename_table('employees', 'staff')
+    with op.batch_alter_table('departments') as batch_op:
+        batch_op.add_column(sa.Column('budget', sa.Integer()))
+        raise RuntimeError('injected failure after real work')
+"""
 FAILED = (
     'revision fa11ed000005 (extra revision fa11ed000005) failed in upgrade(): '
     'RuntimeError: injected failure after real work'
@@ -169,3 +181,28 @@ def test_a_rename_without_existing_type_is_explained(make_app, tmp_path):
         '(and existing_nullable=False for a NOT NULL column), then run the command again'
     )
     assert chain.state() == before, 'the database changed'
+
+
+@pytest.mark.parametrize(
+    'body, undone',
+    [
+        (
+            BATCH_THEN_FAIL,
+            "op.add_column('departments', 'budget'), "
+            "op.alter_column('departments', 'location', new_column_name='place')",
+        ),
+        (FAIL_INSIDE_BATCH, "op.rename_table('employees', 'staff')"),
+    ],
+    ids=['after the block', 'inside the block'],
+)
+def test_batch_mode_is_undone_as_far_as_it_was_applied(make_app, tmp_path, body, undone):
+    """Batch mode applies its queue when the block ends: only what reached the database is
+    undone (Flask-Migrate's autogenerate writes batch mode by default)."""
+    chain = faulty_chain(make_app, tmp_path, body)
+    chain.climb(4)
+    before = chain.state()
+    with pytest.raises((errors.Explained, RuntimeError)) as failure:
+        chain.upgrade()
+    assert chain.state() == before, 'the failed revision left changes behind'
+    if on_mysql(chain):
+        assert f'undone, newest first ({undone}):' in failure.value.what
