@@ -7,7 +7,8 @@ implementations, under the dialect's own name, so SQLite and PostgreSQL never re
 When the revision fails, the noted operations are reversed, newest first, on a fresh
 connection: a rename is renamed back, what was added or created is dropped, a changed column
 gets its old definition back. The database then stands exactly where the last revision that
-completed left it, alembic_version included.
+completed left it, alembic_version included. Inside `op.batch_alter_table`, operations reach
+the database only when the block ends; the database is asked which of them did.
 
 Some operations cannot be reversed: a dropped column or table takes its data along, and raw SQL
 (`op.execute`) may have changed anything. Rows written by raw SQL after the last DDL statement
@@ -41,11 +42,9 @@ class Applied:
     inverse: object = None  # the operation that reverses it, or None
     lost: str = ''  # what cannot come back, when inverse is None
     dml: bool = False  # rows written without DDL: the revision's rollback undoes them
-    batch: bool = False  # inside op.batch_alter_table: applied only when the block ends
-
-    def took_effect(self, inspector):
-        """Whether the operation shows in the database (asked for batch mode's, only)."""
-        return True
+    # Batch mode applies its queue only when the block ends: took_effect(inspector) then
+    # tells whether this one reached the database.
+    took_effect: object = None
 
 
 @contextlib.contextmanager
@@ -108,14 +107,16 @@ class _Recorder:
     def undo(self, exc):
         """Reverse the applied operations; the Explained error to raise, or None if none."""
         made_version_table = not self.had_version_table and _has_version_table(self.engine)
-        if any(e.batch for e in self.applied):
+        if any(e.took_effect for e in self.applied):
             with self.engine.connect() as connection:
                 self.applied = _without_unapplied_batch(self.applied, connection)
         if not self.applied and not made_version_table:
             return None
         pending = [e for e in self.applied if not _rolled_back(e, self.applied)]
-        stop = next((i for i in range(len(pending) - 1, -1, -1) if pending[i].inverse is None), -1)
-        kept, reversible = pending[: stop + 1], pending[stop + 1 :]
+        # Undo stops at the newest operation that cannot be undone; older ones stay applied.
+        irreversible = [i for i, e in enumerate(pending) if e.inverse is None]
+        cut = irreversible[-1] + 1 if irreversible else 0
+        kept, reversible = pending[:cut], pending[cut:]
         with self.engine.connect() as connection:
             where = _revision(connection)
             operations = Operations(MigrationContext.configure(connection))
@@ -142,7 +143,7 @@ def _without_unapplied_batch(applied, connection):
     one took effect is read from the database.
     """
     inspector = sa.inspect(connection)
-    return [e for e in applied if not e.batch or e.took_effect(inspector)]
+    return [e for e in applied if e.took_effect is None or e.took_effect(inspector)]
 
 
 def _rolled_back(entry, applied):
@@ -269,7 +270,6 @@ def _noted(default):
             prepared = Applied(_label(operation), lost='batch mode recreated the table')
         else:
             prepared = _prepare(operations.get_bind(), operation)
-        prepared.batch = True
         prepared.took_effect = _effect_check(operations.get_bind(), operation)
         recorder.applied.append(prepared)
         return default(operations, operation)
@@ -292,7 +292,7 @@ def _prepare(bind, operation):
         name = operation.column.name
         return Applied(label, o.DropColumnOp(operation.table_name, name, schema=operation.schema))
     if isinstance(operation, o.AlterColumnOp):
-        return Applied(label, _reverse_alter(bind, operation))
+        return Applied(label, _reverse_alter(bind, operation), lost='the column was not found')
     if isinstance(operation, (o.CreateIndexOp, o.AddConstraintOp)):
         return Applied(label, operation.reverse())
     if isinstance(operation, o.DropColumnOp):
@@ -342,11 +342,10 @@ def _effect_check(bind, operation):
 
 def _reverse_alter(bind, operation):
     """An alter_column that gives the column back its name and definition from before."""
-    before = next(
-        c
-        for c in sa.inspect(bind).get_columns(operation.table_name, schema=operation.schema)
-        if c['name'] == operation.column_name
-    )
+    found = sa.inspect(bind).get_columns(operation.table_name, schema=operation.schema)
+    before = next((c for c in found if c['name'] == operation.column_name), None)
+    if before is None:  # the operation itself will fail and say so
+        return None
     old_default = sa.text(before['default']) if before.get('default') is not None else None
     now = {
         'type': operation.modify_type if operation.modify_type is not None else before['type'],
