@@ -6,6 +6,8 @@ either. env.py also needs the Flask app, so `alembic_engine` keeps an app contex
 The README's Tests section shows a teacher the same two fixtures.
 """
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -81,3 +83,12 @@ def test_env_uses_the_connection_it_is_given_and_leaves_the_transaction_open(app
         connection.rollback()
         # Nothing was committed, so the upgrade ran inside this very transaction.
         assert current_revision(connection) is None, 'env.py committed on its own connection'
+
+
+def test_the_readme_shows_these_fixtures():
+    # ruff formats the README's code with double quotes, this file with single ones.
+    readme = (Path(__file__).resolve().parents[2] / 'README.md').read_text().replace('"', "'")
+    shown = readme.split('### pytest-alembic\n')[1].split('```python\n')[1].split('```')[0]
+    here = Path(__file__).read_text().replace('"', "'").splitlines()
+    for line in shown.splitlines():
+        assert line in here, f'the README shows a line this file does not have: {line}'
