@@ -8,6 +8,7 @@ import socket
 import time
 
 import pytest
+import sqlalchemy as sa
 
 from app import create_app
 from chain import Chain, copy_migrations, run_flask
@@ -343,3 +344,33 @@ def test_a_server_that_never_answers_times_out(silent_server, server):
     assert error.startswith(f'{PREFIX}cannot reach the database {url}: '), error
     assert 'timeout' in error, error
     assert hint == '  Hint: check DATABASE_URL and that the database server is running'
+
+
+@pytest.mark.parametrize(
+    'args', [['db', 'current', '-v'], ['db', 'rehearse'], ['schema'], ['db', 'upgrade']]
+)
+def test_a_password_in_the_query_is_never_printed(server_database, args):
+    """`?password=` is moved where SQLAlchemy and Alembic mask it (trust auth lets it in)."""
+    url = f'{server_database}?password=s3cret'
+    app = create_app({'SQLALCHEMY_DATABASE_URI': url})
+    result = app.test_cli_runner().invoke(args=args)
+    with app.app_context():
+        db.engine.dispose()
+    assert result.exit_code == 0, result.output
+    assert 's3cret' not in result.output, f'{args} printed the password'
+    moved = sa.engine.make_url(app.config['SQLALCHEMY_DATABASE_URI'])
+    assert (moved.password, dict(moved.query)) == ('s3cret', {})
+
+
+def test_a_password_in_the_query_is_never_printed_when_unreachable():
+    url = 'postgresql+psycopg://me@127.0.0.1:1/nowhere?password=s3cret'
+    result = (
+        create_app({'SQLALCHEMY_DATABASE_URI': url})
+        .test_cli_runner()
+        .invoke(args=['db', 'upgrade'])
+    )
+    assert result.exit_code == 1
+    assert error_lines(result.output)[0].startswith(
+        f'{PREFIX}cannot reach the database postgresql+psycopg://me:***@127.0.0.1:1/nowhere: '
+    )
+    assert 's3cret' not in result.output

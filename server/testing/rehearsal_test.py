@@ -226,3 +226,28 @@ def test_empty_tables_are_dropped_not_lost(chain):
             'Nothing would be lost. The database is unchanged.',
         ],
     )
+
+
+def test_rows_a_revision_inserts_are_new_not_lost(make_app, chain, tmp_path):
+    """A data migration that adds a row changes every fingerprint; it loses nothing."""
+    chain.climb(4)
+    insert = "op.execute(\"INSERT INTO departments (name, location) VALUES ('Legal', 'B')\")"
+    extra = ('1a5e47000005', chain.rev(4), insert, 'pass')
+    more = Chain(make_app(MIGRATIONS_DIR=copy_migrations(tmp_path, extra)))
+    code, lines = rehearse(more)
+    assert (code, lines[1:3]) == (
+        0,
+        [
+            f'upgrade {chain.rev(4)} -> 1a5e47000005 (extra revision 1a5e47000005)',
+            '  new      1 row in table departments',
+        ],
+    )
+    url = chain.app.config['SQLALCHEMY_DATABASE_URI']
+    if url.startswith('postgresql'):
+        # The INSERT took an id from the sequence; a rollback does not give it back.
+        assert lines[-1] == (
+            'Except: the sequence(s) departments_id_seq moved on; PostgreSQL never rewinds a '
+            'sequence on rollback, so the next new row gets a higher id (harmless).'
+        )
+    else:
+        assert lines[-1] == 'Nothing would be lost. The database is unchanged.'
