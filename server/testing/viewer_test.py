@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 import lesson
 from app import create_app
-from chain import SERVER
+from chain import SERVER, Chain
 from models import db
 
 WRITES = ['post', 'put', 'patch', 'delete']
@@ -95,6 +95,7 @@ def test_flask_schema_prints_aligned_tables(chain, runner):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1:] == [
         f'Revision: {chain.rev(2)}',
+        f'Behind head: 2 revisions not applied yet, up to {chain.rev(4)}; run `flask db upgrade`',
         '',
         'department (2 rows)',
         'id INTEGER PK  name VARCHAR NOT NULL  address VARCHAR',
@@ -111,8 +112,10 @@ def test_flask_schema_prints_aligned_tables(chain, runner):
 
 
 def test_flask_schema_on_an_empty_database(runner):
+    head = Chain(runner.app).rev(4)
     assert runner.invoke(args=['schema']).output.splitlines()[1:] == [
         'Revision: base (empty)',
+        f'Behind head: 4 revisions not applied yet, up to {head}; run `flask db upgrade`',
         '',
         'No tables yet: run `flask db upgrade`.',
     ]
