@@ -171,7 +171,7 @@ def statements(script_text):
     """The revision's own statements from an offline script, without Alembic's bookkeeping."""
     chunks = [c.strip() for c in script_text.split('\n\n')]
     kept = [c for c in chunks if c and not _NOISE.match(c)]
-    return '\n\n'.join('\n'.join(line.rstrip() for line in c.splitlines()) for c in kept)
+    return '\n'.join(line.rstrip() for chunk in kept for line in chunk.splitlines())
 
 
 def _why(exc):
