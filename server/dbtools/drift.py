@@ -71,8 +71,8 @@ def unknown_revision(revision):
     """The database records `revision`, but no revision file has that id."""
     return Drift(
         'unknown revision',
-        f'Unknown revision: the database is at {revision}, which no file in '
-        'migrations/versions has (deleted, or not pulled yet?)',
+        f'Unknown revision: the database is at revision {revision}, but no file in '
+        'migrations/versions has that id (was it deleted?)',
         'flask db stamp <revision> --purge',
     )
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from alembic import command
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from flask import current_app
+from flask import current_app, g
 
 from dbtools import errors, snapshot
 
@@ -78,15 +78,23 @@ def render(revision, down=False):
 
 def _cached(key, make):
     """make(config), kept until a revision file is added, removed or edited."""
-    config = current_app.extensions['migrate'].migrate.get_config()
-    folder = Path(ScriptDirectory.from_config(config).versions)
-    stamp = (str(folder), sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob('*.py')))
+    stamp = _stamp()
     if _cache.get('stamp') != stamp:
         _cache.clear()
         _cache['stamp'] = stamp
     if key not in _cache:
-        _cache[key] = make(config)
+        _cache[key] = make(current_app.extensions['migrate'].migrate.get_config())
     return _cache[key]
+
+
+def _stamp():
+    """The revision files and their modification times, looked at once per request."""
+    if '_migrations_stamp' not in g:
+        config = current_app.extensions['migrate'].migrate.get_config()
+        folder = Path(ScriptDirectory.from_config(config).versions)
+        files = sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob('*.py'))
+        g._migrations_stamp = (str(folder), files)
+    return g._migrations_stamp
 
 
 def command_text(revision=None, down=False):
@@ -124,10 +132,8 @@ def _default_revision(down):
     current = recorded_revision()
     known = [r for r in current if exists(r)]
     if len(known) < len(current):
-        from dbtools import drift
-
-        unknown = drift.unknown_revision(next(r for r in current if not exists(r)))
-        raise errors.Explained(unknown.what, f'run `{unknown.fix}`, or restore the file')
+        unknown = next(r for r in current if not exists(r))
+        raise errors.explain_alembic(f"Can't locate revision identified by '{unknown}'")
     if down:
         return known[0] if known else None
     following = (
