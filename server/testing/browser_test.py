@@ -4,6 +4,8 @@
 import pytest
 from flask import request
 
+import lesson
+from models import db
 from tools import browser
 
 pytestmark = pytest.mark.skipif(
@@ -25,7 +27,9 @@ def test_the_page_shows_each_revision_in_chromium(app, chain, tmp_path):
     assert '<th>address<small>VARCHAR · nullable</small></th>' in before
     assert '<td>Building A, 4th Floor</td>' in before and '<td>Kai Uri</td>' in before
     opened = before.split(f'<details id="rev-{chain.rev(4)}" open="">')[1].split('</details>')[0]
-    assert 'ALTER TABLE departments RENAME COLUMN address TO location;' in opened, 'revision 4 SQL'
+    with app.app_context():
+        sql = lesson.SQL[db.engine.dialect.name][4][0]
+    assert f'<pre class="sql"><code>{sql}</code></pre>' in opened, 'revision 4: its SQL'
     assert "op.alter_column('departments', 'address', new_column_name='location')" in opened
     assert f'<details id="rev-{chain.rev(3)}" open="">' in before, 'the next revision is open'
     assert f'<details id="rev-{chain.rev(3)}" open="">' not in after, 'applied, so not next'
