@@ -15,6 +15,7 @@ import inspect
 import io
 import re
 import textwrap
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ _NOISE = re.compile(
 )
 # Rendered revisions and the parsed ScriptDirectory, for one state of the migrations folder.
 _cache = {}
+_lock = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -79,12 +81,14 @@ def render(revision, down=False):
 def _cached(key, make):
     """make(config), kept until a revision file is added, removed or edited."""
     stamp = _stamp()
-    if _cache.get('stamp') != stamp:
-        _cache.clear()
-        _cache['stamp'] = stamp
-    if key not in _cache:
-        _cache[key] = make(current_app.extensions['migrate'].migrate.get_config())
-    return _cache[key]
+    # One at a time: Alembic's `context` and `op` are module globals while env.py runs.
+    with _lock:
+        if _cache.get('stamp') != stamp:
+            _cache.clear()
+            _cache['stamp'] = stamp
+        if key not in _cache:
+            _cache[key] = make(current_app.extensions['migrate'].migrate.get_config())
+        return _cache[key]
 
 
 def _stamp():
@@ -188,7 +192,7 @@ def _why(exc):
             'batch mode on this database copies the table and needs its live definition, '
             'which offline rendering does not read (pass copy_from= to batch_alter_table)'
         )
-    return f'Alembic cannot render this revision offline: {reason}'
+    return f'Alembic could not render it: {reason}'
 
 
 def _parent(script):
