@@ -19,17 +19,20 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic import command
+from alembic import command, util
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask import current_app, g
 
 from dbtools import errors, snapshot
 
+# Alembic's comment before each step: '-- Running upgrade A, B -> C'.
+_STEP = re.compile(r'-- Running (upgrade|downgrade) (.*?) ?-> ?(.*)')
 # The bookkeeping chunks Alembic writes around a revision's own statements.
 _NOISE = re.compile(
-    rf'^(-- Running (upgrade|downgrade) |BEGIN|COMMIT|START TRANSACTION'
-    rf'|(CREATE TABLE|INSERT INTO|UPDATE|DELETE FROM|DROP TABLE) {snapshot.VERSION_TABLE}\b)'
+    rf'(BEGIN|BEGIN TRANSACTION|START TRANSACTION|COMMIT|GO);?'
+    rf'|(CREATE TABLE|INSERT INTO|UPDATE|DELETE FROM|DROP TABLE) {snapshot.VERSION_TABLE}\b.*',
+    re.S,
 )
 # Rendered revisions and the parsed ScriptDirectory, for one state of the migrations folder.
 _cache = {}
@@ -118,8 +121,8 @@ def command_text(revision=None, down=False):
             f'no SQL for revision {script.revision}: {rendered.error}',
             '`flask db rehearse` runs it on your data inside a transaction and keeps nothing',
         )
-    parent = _parent(script) or 'base'
-    step = f'{script.revision} -> {parent}' if down else f'{parent} -> {script.revision}'
+    parents = ', '.join(util.to_tuple(script.down_revision, default=())) or 'base'
+    step = f'{script.revision} -> {parents}' if down else f'{parents} -> {script.revision}'
     dialect = current_app.extensions['migrate'].db.engine.dialect.name
     header = f'-- {"downgrade" if down else "upgrade"} {step} ({script.doc}) on {dialect}; not run'
     return f'{header}\n{rendered.sql or "-- (no statements)"}'
@@ -174,13 +177,20 @@ def _offline_sql(config, script, down):
         return None, _why(exc)
     finally:
         config.output_buffer = None
-    return statements(buffer.getvalue()), None
+    return statements(buffer.getvalue(), script.revision), None
 
 
-def statements(script_text):
-    """The revision's own statements from an offline script, without Alembic's bookkeeping."""
-    chunks = [c.strip() for c in script_text.split('\n\n')]
-    kept = [c for c in chunks if c and not _NOISE.match(c)]
+def statements(script_text, revision):
+    """`revision`'s own statements from an offline script: its step only (a merge's start
+    can bring other steps along), without Alembic's bookkeeping."""
+    kept, ours = [], False
+    for chunk in (c.strip() for c in script_text.split('\n\n')):
+        step = _STEP.fullmatch(chunk)
+        if step:
+            direction, source, destination = step.groups()
+            ours = (source if direction == 'downgrade' else destination).strip() == revision
+        elif ours and chunk and not _NOISE.fullmatch(chunk):
+            kept.append(chunk)
     return '\n'.join(line.rstrip() for chunk in kept for line in chunk.splitlines())
 
 

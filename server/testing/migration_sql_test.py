@@ -156,3 +156,17 @@ def test_an_edited_revision_is_rendered_again(make_app, chain, tmp_path):
     )
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
     assert sql_output(runner, 'a1b2c3d4e5f6')[1] == 'DROP TABLE departments;'
+
+
+def test_a_merge_shows_only_its_own_statements(make_app, chain, tmp_path):
+    """Rendering starts from one parent, so Alembic also renders the other branch first."""
+    folder = copy_migrations(
+        tmp_path,
+        ('a1a1a1a1a1a1', chain.rev(4), "op.execute('SELECT 1')", ''),
+        ('b2b2b2b2b2b2', chain.rev(4), "op.execute('SELECT 2')", ''),
+        ('c3c3c3c3c3c3', ('a1a1a1a1a1a1', 'b2b2b2b2b2b2'), "op.execute('SELECT 3')", ''),
+    )
+    runner = make_app(MIGRATIONS_DIR=folder).test_cli_runner()
+    status, sql, header, _ = sql_output(runner, 'c3c3c3c3c3c3')
+    assert (status, sql) == (0, 'SELECT 3;')
+    assert header.startswith('-- upgrade a1a1a1a1a1a1, b2b2b2b2b2b2 -> c3c3c3c3c3c3 (extra')
