@@ -82,8 +82,8 @@ def model_changes(snap):
     migrate = current_app.extensions['migrate']
     key = (str(migrate.db.engine.url), snap.revision, repr(snap.schema()), id(migrate.db.metadata))
     key += (migration_sql.scripts(),)
-    if key not in _compared:
-        _compared.clear()
+    described = _compared.get(key)
+    if described is None:
         options = {
             k: v
             for k, v in migrate.configure_args.items()
@@ -91,9 +91,10 @@ def model_changes(snap):
         }
         with migrate.db.engine.connect() as connection, _read_only(connection):
             context = MigrationContext.configure(connection, opts=options)
-            diffs = compare_metadata(context, migrate.db.metadata)
-        _compared[key] = [_describe(d) for d in diffs]
-    return _compared[key]
+            described = [_describe(d) for d in compare_metadata(context, migrate.db.metadata)]
+        _compared.clear()
+        _compared[key] = described
+    return described
 
 
 @contextlib.contextmanager
