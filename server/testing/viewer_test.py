@@ -26,6 +26,7 @@ def test_schema_json_at_every_revision(chain, client, step):
     assert [t['row_count'] for t in data['tables']] == [2] * len(data['tables'])
     assert [h['id'] for h in data['history']] == ['base', *chain.revisions]
     assert [h['id'] for h in data['history'] if h['current']] == [chain.rev(step)]
+    assert [h['id'] for h in data['history'] if h['next']] == chain.revisions[step : step + 1]
     assert [h['id'] for h in data['history'] if h['head']] == [chain.rev(4)]
     assert [h['id'] for h in data['history'] if h['base']] == ['base']
 
