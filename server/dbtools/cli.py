@@ -22,8 +22,9 @@ def register(app):
     db_group.add_command(rehearse)
     db_group.add_command(sql)
     # Let `flask db downgrade -1` mean what the lesson says, instead of click rejecting
-    # "-1" as an unknown option.
-    db_group.commands['downgrade'].context_settings['ignore_unknown_options'] = True
+    # "-1" as an unknown option (and let `flask db upgrade -1` get a real answer).
+    for name in ('upgrade', 'downgrade'):
+        db_group.commands[name].context_settings['ignore_unknown_options'] = True
 
 
 @click.command()

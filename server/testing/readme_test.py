@@ -18,6 +18,7 @@ import lesson
 from app import create_app
 from chain import SERVER, Chain, copy_migrations, copy_project
 from dbtools import migration_sql
+from tools import fresh_setup
 
 README = (SERVER.parent / 'README.md').read_text()
 WALKTHROUGH = README.split('<!-- walkthrough:start -->')[1].split('<!-- walkthrough:end -->')[0]
@@ -140,9 +141,10 @@ def test_the_sql_shown_is_what_alembic_renders(tmp_path, step, variant, database
 
 
 def test_the_quick_start_is_what_ci_runs():
-    quick = README.split('## Quick start')[1].split('```bash\n')[1].split('```')[0]
-    ci = (SERVER.parent / '.ci' / 'run').read_text().splitlines()
-    for line in quick.strip().splitlines():
+    ci = [line.strip() for line in (SERVER.parent / '.ci' / 'run').read_text().splitlines()]
+    lines = fresh_setup.quick_start(README)
+    assert lines[-1] == 'pipenv run pytest', 'the Quick start no longer ends with the suite'
+    for line in lines:
         assert line in ci, f'.ci/run does not run the README quick start line: {line}'
 
 

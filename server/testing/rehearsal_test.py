@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from errors_test import target_error
 
 import lesson
 from app import create_app
@@ -107,11 +108,17 @@ def test_downgrading_to_base_loses_every_table(chain):
         ('id of 4', [2, 3, 4], 0),
         ('id of 1', [2, 1], 1),
         ('id of 2', [2], 0),
+        ('prefix of 4', [2, 3, 4], 0),
+        ('base+1', [2, 1], 1),
+        ('head-1', [2, 3], 0),
+        ('+0', [2], 0),
     ],
 )
 def test_targets_are_those_of_upgrade_and_downgrade(chain, target, path, status):
     chain.climb(2)
-    arg = chain.rev(int(target[-1])) if target.startswith('id') else target
+    arg = target
+    if target.startswith(('id', 'prefix')):
+        arg = chain.rev(int(target[-1]))[: 12 if target.startswith('id') else 6]
     code, lines = rehearse(chain, arg)
     titles = [line.split(' (')[0] for line in lines if line.startswith(('upgrade', 'downgrade'))]
     assert titles == [
@@ -119,6 +126,19 @@ def test_targets_are_those_of_upgrade_and_downgrade(chain, target, path, status)
         for a, b in itertools.pairwise(path)
     ], f'rehearse {target}'
     assert code == status, f'rehearse {target}: exit status'
+
+
+@pytest.mark.parametrize(
+    'target, step, kind',
+    [('', 2, 'empty'), ('+99', 2, 'past head'), ('-99', 2, 'below base'), ('-1', 0, 'below base')],
+)
+def test_a_target_that_cannot_work_is_an_error(chain, target, step, kind):
+    chain.climb(step)
+    chain.snapshot()  # at base the SQLite file only appears on first use
+    before = unchanged(chain)
+    code, lines = rehearse(chain, target)
+    assert (code, lines) == (2, target_error(chain, 'rehearse', target, step)[kind]), target
+    assert unchanged(chain) == before, 'rehearsal changed the database'
 
 
 def test_an_unknown_target_is_an_error(chain):
