@@ -4,22 +4,28 @@ Revisions are found by walking the chain from base, never by id or file name, so
 tests grade any correct solution whatever its ids.
 """
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
+import flask_migrate
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
+from sqlalchemy.pool import NullPool
 
 import lesson
 from dbtools import rehearsal, safety, seeding, snapshot
 from models import db
 
 SERVER = Path(__file__).resolve().parents[1]
+# The env.py that `flask db init` writes.
+STOCK_ENV = Path(flask_migrate.__file__).parent / 'templates' / 'flask' / 'env.py'
 
 
 class Chain:
@@ -79,6 +85,28 @@ class Chain:
             connection.execute(sa.text(sql))
 
 
+@contextlib.contextmanager
+def with_password(server_database, password):
+    """The URL with a password that connects: on a trust-auth PostgreSQL any password does;
+    MySQL/MariaDB check it, so there a user with that password is made for the test."""
+    url = sa.engine.make_url(server_database).set(password=password)
+    if url.get_backend_name() != 'mysql':
+        yield url
+        return
+    admin = sa.create_engine(server_database, poolclass=NullPool)
+    user = f'viewer_{uuid.uuid4().hex[:8]}'
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"CREATE USER '{user}'@'%%' IDENTIFIED BY '{password}'")
+        # Its own database, and the scratch copies `flask db rehearse` makes beside it.
+        for database in (url.database, f'{url.database}_rehearsal_%%'):
+            connection.exec_driver_sql(f"GRANT ALL ON `{database}`.* TO '{user}'@'%%'")
+    try:
+        yield url.set(username=user)
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP USER '{user}'@'%%'")
+
+
 def tables(snap):
     """{table: [(column, type, nullable, primary key)]}, comparable with lesson.SCHEMAS."""
     return {
@@ -97,14 +125,17 @@ def losses(before, after):
     return rehearsal.compare('', before, after).lost
 
 
-def copy_migrations(tmp_path, *extra, drop=()):
+def copy_migrations(tmp_path, *extra, drop=(), stock_env=False):
     """A scratch copy of server/migrations with extra revisions added and named files removed.
 
-    Each extra revision is (id, parent id, upgrade body, downgrade body).
+    Each extra revision is (id, parent id, upgrade body, downgrade body). With `stock_env`,
+    env.py is Flask-Migrate's own template, as `flask db init` writes it.
     """
     source = SERVER / 'migrations'
     target = tmp_path / 'migrations'
     shutil.copytree(source, target, ignore=shutil.ignore_patterns('__pycache__'))
+    if stock_env:
+        shutil.copy(STOCK_ENV, target / 'env.py')
     for path in target.glob('versions/*.py'):
         if any(path.name.startswith(rev) for rev in drop):
             path.unlink()

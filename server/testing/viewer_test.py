@@ -1,15 +1,10 @@
 """The read-only viewer: the page at /, /schema.json and `flask schema` (dbtools/viewer.py)."""
 
-import contextlib
-import uuid
-
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.pool import NullPool
 
 import lesson
 from app import create_app
-from chain import SERVER
+from chain import SERVER, Chain, with_password
 from models import db
 
 WRITES = ['post', 'put', 'patch', 'delete']
@@ -30,6 +25,7 @@ def test_schema_json_at_every_revision(chain, client, step):
     assert [t['row_count'] for t in data['tables']] == [2] * len(data['tables'])
     assert [h['id'] for h in data['history']] == ['base', *chain.revisions]
     assert [h['id'] for h in data['history'] if h['current']] == [chain.rev(step)]
+    assert [h['id'] for h in data['history'] if h['next']] == chain.revisions[step : step + 1]
     assert [h['id'] for h in data['history'] if h['head']] == [chain.rev(4)]
     assert [h['id'] for h in data['history'] if h['base']] == ['base']
 
@@ -81,26 +77,6 @@ def test_no_debug_mode_by_default(app):
     assert 'FLASK_DEBUG' not in (SERVER / '.flaskenv').read_text()
 
 
-@contextlib.contextmanager
-def with_password(server_database, password):
-    """The URL with a password that connects: on a trust-auth PostgreSQL any password does;
-    MySQL/MariaDB check it, so there a user with that password is made for the test."""
-    url = sa.engine.make_url(server_database).set(password=password)
-    if url.get_backend_name() != 'mysql':
-        yield url
-        return
-    admin = sa.create_engine(server_database, poolclass=NullPool)
-    user = f'viewer_{uuid.uuid4().hex[:8]}'
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"CREATE USER '{user}'@'%%' IDENTIFIED BY '{password}'")
-        connection.exec_driver_sql(f"GRANT SELECT ON `{url.database}`.* TO '{user}'@'%%'")
-    try:
-        yield url.set(username=user)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP USER '{user}'@'%%'")
-
-
 def test_a_password_in_the_url_is_masked(server_database):
     """A real page shows the URL it reads, with the password masked."""
     with with_password(server_database, 's3cret') as url:
@@ -119,6 +95,7 @@ def test_flask_schema_prints_aligned_tables(chain, runner):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1:] == [
         f'Revision: {chain.rev(2)}',
+        f'Behind head: 2 revisions not applied yet, up to {chain.rev(4)}; run `flask db upgrade`',
         '',
         'department (2 rows)',
         'id INTEGER PK  name VARCHAR NOT NULL  address VARCHAR',
@@ -135,8 +112,10 @@ def test_flask_schema_prints_aligned_tables(chain, runner):
 
 
 def test_flask_schema_on_an_empty_database(runner):
+    head = Chain(runner.app).rev(4)
     assert runner.invoke(args=['schema']).output.splitlines()[1:] == [
         'Revision: base (empty)',
+        f'Behind head: 4 revisions not applied yet, up to {head}; run `flask db upgrade`',
         '',
         'No tables yet: run `flask db upgrade`.',
     ]
