@@ -1,9 +1,9 @@
 """A clear error for a DATABASE_URL that cannot work, before Flask-SQLAlchemy trips on it."""
 
-import re
-
 import click
 import sqlalchemy as sa
+
+from dbtools.snapshot import masked_url
 
 EXAMPLE = 'postgresql+psycopg://postgres@127.0.0.1:5432/test'
 
@@ -14,8 +14,7 @@ class DatabaseURLError(click.ClickException):
 
 def check_database_url(url):
     """Raise DatabaseURLError unless `url` names a database SQLAlchemy can drive."""
-    # The URL may not parse, so mask a password by pattern rather than with make_url().
-    shown = re.sub(r'(://[^:/@]*:)[^@]*@', r'\1***@', str(url))
+    shown = masked_url(url)
     try:
         dialect = sa.engine.make_url(url).get_dialect()
     except (sa.exc.NoSuchModuleError, ImportError) as exc:
