@@ -2,21 +2,72 @@
 
 All three show the same snapshot of the live database, so they are right at every revision.
 The routes only answer GET (Flask refuses POST and the rest with 405) and only read.
+
+The page never breaks: each snapshot is one consistent read, retried while a migration changes
+the database under it, and a 503 with a Refresh header when that stays impossible. It answers
+only requests addressed to this machine (see `only_local_hosts`) and sends the usual
+protective headers, so another web page cannot frame it, sniff it or read it.
 """
+
+import ipaddress
+import secrets
+import time
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, g, jsonify, render_template, request
 
 from dbtools import errors, snapshot
 
 bp = Blueprint('viewer', __name__, template_folder='templates')
+bp.add_app_template_filter(snapshot.shown, 'cell')
+
+# A migration changes the database for milliseconds at a time, so a few tries almost always
+# find a quiet moment; a long one gets a 503 that reloads itself.
+ATTEMPTS = 3
+PAUSE = 0.1
+LOCAL_NAMES = {'localhost', '127.0.0.1', '::1'}
+RELOAD_SECONDS = '2'
 
 
 def current_snapshot():
-    """The app database's snapshot, read in a transaction that is rolled back."""
-    with current_app.extensions['migrate'].db.engine.connect() as connection:
-        return snapshot.take(connection)
+    """The app database's snapshot from one consistent read; Explained if none can be had."""
+    engine = current_app.extensions['migrate'].db.engine
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with engine.connect() as connection:
+                _read_consistently(connection)
+                return snapshot.take(connection)
+        except sa.exc.DBAPIError as exc:
+            explained = errors.explain_database(exc)
+            if explained is not None:
+                raise explained from None
+            failure = _first_line(exc)
+        except sa.exc.NoSuchTableError as exc:
+            failure = f'table {exc} vanished while it was read'
+        if attempt < ATTEMPTS:
+            time.sleep(PAUSE)
+    raise errors.Explained(
+        f'could not read a consistent snapshot of the database ({failure})',
+        'a migration is probably running; try again when it has finished',
+    )
+
+
+def _first_line(exc):
+    """The first line of what the driver said."""
+    return str(exc.orig or exc).strip().splitlines()[0]
+
+
+def _read_consistently(connection):
+    """Make every statement on `connection` see the same state of the database."""
+    if connection.dialect.name == 'postgresql':
+        # One MVCC snapshot for the whole read; give up rather than queue behind a migration.
+        connection.execution_options(isolation_level='REPEATABLE READ')
+        connection.exec_driver_sql("SET LOCAL lock_timeout = '1s'")
+    elif connection.dialect.name == 'sqlite':
+        # sqlite3 opens no transaction for SELECT; a read transaction holds one state.
+        connection.exec_driver_sql('BEGIN')
 
 
 def history(current):
@@ -57,35 +108,121 @@ def schema_json():
     return jsonify(snap.to_dict() | {'history': history(snap.revision)})
 
 
-@bp.errorhandler(sa.exc.DBAPIError)
+@bp.errorhandler(errors.Explained)
 def database_error(exc):
-    """An unreachable or locked database: say so plainly (503), never a traceback page."""
-    explained = errors.explain_database(exc)
-    if explained is None:
-        raise exc
-    if request.path.endswith('.json'):
-        return jsonify(error=explained.what, hint=explained.hint), 503
-    return (
-        f'Error: {explained.what}\nHint: {explained.hint}\n',
-        503,
-        {'Content-Type': 'text/plain; charset=utf-8', 'Refresh': '5'},
+    """An unreachable, locked or changing database: say so plainly (503), and try again soon."""
+    return _plain_answer(exc.what, exc.hint, 503, Refresh=RELOAD_SECONDS)
+
+
+@bp.before_app_request
+def only_local_hosts():
+    """Refuse requests addressed to another name (400), so DNS rebinding cannot read the page.
+
+    A page on another site can point its own name at 127.0.0.1, but the browser still sends
+    that name as the Host. Allowed: localhost, any IP address (a name is needed to rebind),
+    and SERVER_NAME when the app is configured to be served under a name of its own.
+    """
+    g.csp_nonce = secrets.token_urlsafe(16)
+    host = _host_name(request.host)
+    configured = _host_name(current_app.config.get('SERVER_NAME') or '')
+    if host and (host in LOCAL_NAMES or _is_address(host) or host == configured):
+        return None
+    port = request.environ.get('SERVER_PORT', '5555')
+    return _plain_answer(
+        f'this viewer only answers requests addressed to localhost or an IP address, '
+        f'not to {request.headers.get("Host", "")!r}',
+        f'open http://localhost:{port}/ (or set SERVER_NAME to serve it under another name)',
+        400,
     )
+
+
+@bp.after_app_request
+def protective_headers(response):
+    """No sniffing, no framing, no referrer, no caching; scripts only this page's own."""
+    nonce = g.get('csp_nonce', '')
+    response.headers.update(
+        {
+            'Content-Security-Policy': (
+                f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
+                "connect-src 'self'; base-uri 'none'; form-action 'none'; "
+                "frame-ancestors 'none'"
+            ),
+            'X-Content-Type-Options': 'nosniff',
+            'X-Frame-Options': 'DENY',
+            'Referrer-Policy': 'no-referrer',
+            'Cross-Origin-Resource-Policy': 'same-origin',
+            'Cache-Control': 'no-store',
+        }
+    )
+    return response
+
+
+def _plain_answer(what, hint, status, **headers):
+    """An error as JSON for /schema.json, as two plain lines of text for the rest."""
+    if request.path.endswith('.json'):
+        response = jsonify(error=what, hint=hint)
+    else:
+        response = current_app.response_class(
+            f'Error: {what}\nHint: {hint}\n', mimetype='text/plain'
+        )
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+def _host_name(host):
+    """'localhost:5555' -> 'localhost', '[::1]:5555' -> '::1'; '' if it does not parse."""
+    try:
+        return (urlsplit(f'//{host}').hostname or '').rstrip('.')
+    except ValueError:
+        return ''
+
+
+def _is_address(host):
+    """Whether `host` is an IP address rather than a name."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+@bp.app_template_global()
+def revision_lines(snap):
+    """The 'Revision: …' line, plus a hint when tables exist without a recorded revision."""
+    if snap.revision:
+        return [f'Revision: {", ".join(snap.revision)}']
+    if not snap.tables:
+        return ['Revision: base (empty)']
+    why = 'alembic_version is empty' if snap.versioned else 'no alembic_version table'
+    return [
+        f'Revision: none recorded ({why}), yet the database has tables',
+        'Hint: they were not made by `flask db upgrade` (db.create_all()?); if they match a '
+        'revision, record it with `flask db stamp <revision>`',
+    ]
 
 
 def render_text(snap):
     """`flask schema`'s output: the revision, then one aligned table per database table."""
-    lines = [f'Database: {snap.url}', f'Revision: {", ".join(snap.revision) or "base (empty)"}']
+    lines = [f'Database: {snap.url}', *revision_lines(snap)]
     for table in snap.tables:
         shown = f'first {len(table.rows)} of ' if len(table.rows) < table.row_count else ''
         lines += ['', f'{table.name} ({shown}{table.row_count} rows)']
         header = [_column_label(c) for c in table.columns]
-        body = [['NULL' if v is None else str(v) for v in row] for row in table.rows]
+        body = [[_cell_text(v) for v in row] for row in table.rows]
         widths = [max(len(x) for x in column) for column in zip(header, *body, strict=True)]
         for cells in [header, ['-' * w for w in widths], *body]:
             lines.append('  '.join(x.ljust(w) for x, w in zip(cells, widths, strict=True)).rstrip())
     if not snap.tables:
         lines += ['', 'No tables yet: run `flask db upgrade`.']
     return '\n'.join(lines)
+
+
+def _cell_text(value):
+    """One cell on one terminal line."""
+    if value is None:
+        return 'NULL'
+    return str(snapshot.shown(value)).replace('\r', '\\r').replace('\n', '\\n')
 
 
 def _column_label(column):

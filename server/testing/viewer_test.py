@@ -1,14 +1,29 @@
 """The read-only viewer: the page at /, /schema.json and `flask schema` (dbtools/viewer.py)."""
 
+import json
+import re
+import threading
+import time
+from collections import Counter
+
 import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 
 import lesson
 from app import create_app
 from chain import SERVER
+from dbtools import viewer
 from models import db
 
 WRITES = ['post', 'put', 'patch', 'delete']
+HEADERS = {
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'Cache-Control': 'no-store',
+}
 
 
 @pytest.mark.parametrize('step', [0, 1, 2, 3, 4])
@@ -77,16 +92,22 @@ def test_no_debug_mode_by_default(app):
     assert 'FLASK_DEBUG' not in (SERVER / '.flaskenv').read_text()
 
 
-def test_a_password_in_the_url_is_masked(server_database):
+@pytest.mark.parametrize('form', ['user:password@', '?password='])
+def test_a_password_in_the_url_is_masked(server_database, form):
     """On a trust-auth server any password connects, so a real page can show the URL."""
-    url = sa.engine.make_url(server_database).set(password='s3cret')
+    url = sa.engine.make_url(server_database)
+    if form == '?password=':
+        url, masked = url.update_query_dict({'password': 's3cret'}), 'password=***'
+    else:
+        url, masked = url.set(password='s3cret'), f'{url.username}:***@'
     app = create_app({'SQLALCHEMY_DATABASE_URI': url.render_as_string(hide_password=False)})
     page = app.test_client().get('/').get_data(as_text=True)
     data = app.test_client().get('/schema.json').get_json()
+    text = app.test_cli_runner().invoke(args=['schema']).output
     with app.app_context():
         db.engine.dispose()
-    assert f'{url.username}:***@' in page and f'{url.username}:***@' in data['database']
-    assert 's3cret' not in page and 's3cret' not in str(data)
+    assert masked in page and masked in data['database'] and masked in text, form
+    assert 's3cret' not in page + str(data) + text, form
 
 
 def test_flask_schema_prints_aligned_tables(chain, runner):
@@ -110,12 +131,36 @@ def test_flask_schema_prints_aligned_tables(chain, runner):
     ]
 
 
-def test_flask_schema_on_an_empty_database(runner):
+@pytest.mark.parametrize('downgraded', [False, True], ids=['new', 'downgraded to base'])
+def test_flask_schema_on_an_empty_database(chain, runner, downgraded):
+    if downgraded:
+        chain.climb(2)
+        chain.downgrade('base')
     assert runner.invoke(args=['schema']).output.splitlines()[1:] == [
         'Revision: base (empty)',
         '',
         'No tables yet: run `flask db upgrade`.',
     ]
+
+
+@pytest.mark.parametrize('version_table', [False, True], ids=['none', 'empty'])
+def test_tables_without_a_recorded_revision_are_not_called_base(app, chain, runner, version_table):
+    """db.create_all() makes the tables but records no revision; `flask db stamp` would."""
+    if version_table:
+        chain.climb(1)
+        chain.downgrade('base')
+    with app.app_context():
+        db.create_all()
+    why = 'alembic_version is empty' if version_table else 'no alembic_version table'
+    said = [
+        f'Revision: none recorded ({why}), yet the database has tables',
+        'Hint: they were not made by `flask db upgrade` (db.create_all()?); if they match a '
+        'revision, record it with `flask db stamp <revision>`',
+    ]
+    result = runner.invoke(args=['schema'])
+    assert result.output.splitlines()[1:4] == [*said, ''], result.output
+    page = app.test_client().get('/').get_data(as_text=True)
+    assert f'<p class="warning">{escape(" ".join(said))}</p>' in page
 
 
 @pytest.mark.parametrize('path', ['/', '/schema.json'])
@@ -134,3 +179,193 @@ def test_an_unreachable_database_is_explained_not_a_traceback(path):
         assert response.get_json()['error'].startswith(what)
         assert response.get_json()['hint'] == hint
     assert 'secret' not in body and 'Traceback' not in body
+
+
+def test_a_postgresql_table_without_primary_key_and_with_json_is_shown(server_database):
+    """json has no ordering operator, so a plain ORDER BY over every column fails there."""
+    app = create_app({'SQLALCHEMY_DATABASE_URI': server_database})
+    with app.app_context(), db.engine.begin() as connection:
+        connection.exec_driver_sql('CREATE TABLE events (payload json, at timestamptz)')
+        connection.exec_driver_sql(
+            "INSERT INTO events VALUES ('{\"b\": [1, 2.5]}', '2026-01-02 03:04:05+00'), "
+            '(\'["<i>"]\', NULL), (NULL, NULL)'
+        )
+    page = app.test_client().get('/')
+    data = app.test_client().get('/schema.json')
+    text = app.test_cli_runner().invoke(args=['schema'])
+    with app.app_context():
+        db.engine.dispose()
+    rows = [['["<i>"]', None], ['{"b": [1, 2.5]}', '2026-01-02 03:04:05+00:00'], [None, None]]
+    assert (page.status_code, data.status_code, text.exit_code) == (200, 200, 0), text.output
+    assert data.get_json()['tables'][0]['rows'] == rows
+    assert '<td>[&#34;&lt;i&gt;&#34;]</td>' in page.get_data(as_text=True)
+    assert text.output.splitlines()[-5:] == [
+        'payload JSON     at TIMESTAMP WITH TIME ZONE',
+        '---------------  ---------------------------',
+        '["<i>"]          NULL',
+        '{"b": [1, 2.5]}  2026-01-02 03:04:05+00:00',
+        'NULL             NULL',
+    ]
+
+
+def test_schema_json_is_valid_json_with_nan_and_infinity(backend, chain, client):
+    chain.execute('CREATE TABLE measures (id INTEGER PRIMARY KEY, x FLOAT)')
+    values = ['9e999', '-9e999'] if backend == 'sqlite' else ["'Infinity'", "'-Infinity'"]
+    values += [] if backend == 'sqlite' else ["'NaN'"]  # SQLite stores NaN as NULL
+    for i, value in enumerate(values, start=1):
+        chain.execute(f'INSERT INTO measures VALUES ({i}, {value})')
+    body = client.get('/schema.json').get_data(as_text=True)
+
+    def refuse(constant):
+        raise AssertionError(f'{constant} is not JSON')
+
+    rows = json.loads(body, parse_constant=refuse)['tables'][0]['rows']
+    assert rows == [[1, 'Infinity'], [2, '-Infinity'], [3, 'NaN']][: len(values)], backend
+
+
+def test_huge_cells_are_cut_and_say_how_much(chain, client, runner):
+    """Twenty values of 500 kB: the page, the JSON and the terminal stay small (the size of
+    the answer does not depend on the size of the values)."""
+    chain.execute('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)')
+    insert(
+        chain,
+        'INSERT INTO notes VALUES (:id, :body)',
+        ({'id': i, 'body': 'x' * 500_000} for i in range(1, 21)),
+    )
+    cell = 'x' * 200 + '… (499,800 more characters)'
+    page, data = client.get('/'), client.get('/schema.json')
+    text = runner.invoke(args=['schema']).output
+    assert len(page.data) < 20_000 and len(data.data) < 20_000 and len(text) < 20_000
+    assert page.get_data(as_text=True).count(f'<td>{cell}</td>') == 20
+    assert data.get_json()['tables'][0]['rows'] == [[i, cell] for i in range(1, 21)]
+    assert text.splitlines()[-1] == f'20             {cell}'
+
+
+def test_binary_values_render_as_hexadecimal(backend, chain, client, runner):
+    kind = 'BLOB' if backend == 'sqlite' else 'BYTEA'
+    chain.execute(f'CREATE TABLE files (id INTEGER PRIMARY KEY, data {kind})')
+    insert(chain, 'INSERT INTO files VALUES (1, :data)', [{'data': b'<script>\x00\xff'}])
+    assert '<td>0x3c7363726970743e00ff</td>' in client.get('/').get_data(as_text=True)
+    rows = client.get('/schema.json').get_json()['tables'][0]['rows']
+    assert rows == [[1, '0x3c7363726970743e00ff']], backend
+    assert runner.invoke(args=['schema']).output.splitlines()[-1] == (
+        '1              0x3c7363726970743e00ff'
+    )
+
+
+def insert(chain, sql, rows):
+    """Run one INSERT with bound values for each row, and commit."""
+    with chain.app.app_context(), db.engine.begin() as connection:
+        for row in rows:
+            connection.execute(sa.text(sql), row)
+
+
+@pytest.mark.parametrize('path', ['/', '/schema.json', '/missing'])
+def test_protective_headers_on_every_answer(client, path):
+    response = client.get(path)
+    assert {k: response.headers.get(k) for k in HEADERS} == HEADERS, path
+    policy = response.headers['Content-Security-Policy']
+    assert re.fullmatch(
+        "default-src 'none'; script-src 'nonce-[\\w-]{22}'; style-src 'unsafe-inline'; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        policy,
+    ), policy
+
+
+def test_the_page_script_carries_this_answer_s_nonce(client):
+    """The policy allows only a script with the nonce of its own answer, fresh each time."""
+    nonces = []
+    for _ in range(2):
+        response = client.get('/')
+        nonce = re.search(r"'nonce-([\w-]+)'", response.headers['Content-Security-Policy'])[1]
+        assert response.get_data(as_text=True).count(f'<script nonce="{nonce}">') == 1
+        assert response.get_data(as_text=True).count('<script') == 1
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+
+
+@pytest.mark.parametrize(
+    'host', ['localhost:5555', 'LOCALHOST', '127.0.0.1:5555', '[::1]:5555', '192.168.1.5:5555']
+)
+def test_requests_addressed_to_this_machine_are_answered(client, host):
+    assert client.get('/', headers={'Host': host}).status_code == 200, host
+    assert client.get('/schema.json', headers={'Host': host}).status_code == 200, host
+
+
+@pytest.mark.parametrize(
+    'host', ['evil.example:5555', 'localhost.evil.example', '127.0.0.1.nip.example', '[bad']
+)
+@pytest.mark.parametrize('path', ['/', '/schema.json'])
+def test_requests_addressed_to_another_name_are_refused(client, host, path):
+    """A DNS-rebinding page reaches 127.0.0.1 under its own name, which is refused."""
+    response = client.get(path, headers={'Host': host})
+    what = (
+        'this viewer only answers requests addressed to localhost or an IP address, '
+        f'not to {host!r}'
+    )
+    hint = 'open http://localhost:80/ (or set SERVER_NAME to serve it under another name)'
+    assert response.status_code == 400, host
+    if path == '/':
+        assert response.get_data(as_text=True) == f'Error: {what}\nHint: {hint}\n'
+        assert response.mimetype == 'text/plain'
+    else:
+        assert response.get_json() == {'error': what, 'hint': hint}
+    assert response.headers['X-Content-Type-Options'] == 'nosniff'
+
+
+def test_server_name_allows_that_name_too(make_app):
+    client = make_app(SERVER_NAME='lesson.test:5555').test_client()
+    assert client.get('/', headers={'Host': 'lesson.test:5555'}).status_code == 200
+    assert client.get('/', headers={'Host': 'evil.example:5555'}).status_code == 400
+
+
+@pytest.mark.parametrize('path', ['/', '/schema.json'])
+def test_a_read_that_keeps_failing_is_a_503_that_reloads(client, monkeypatch, path):
+    """A migration between two statements of the read: three tries, then a 503, never a 500."""
+    tries = []
+
+    def changing(connection, **_):
+        tries.append(connection)
+        raise sa.exc.OperationalError('SELECT', {}, Exception('no such table: department'))
+
+    monkeypatch.setattr(viewer.snapshot, 'take', changing)
+    monkeypatch.setattr(viewer, 'PAUSE', 0)
+    response = client.get(path)
+    what = 'could not read a consistent snapshot of the database (no such table: department)'
+    hint = 'a migration is probably running; try again when it has finished'
+    assert (response.status_code, response.headers['Refresh'], len(tries)) == (503, '2', 3)
+    if path == '/':
+        assert response.get_data(as_text=True) == f'Error: {what}\nHint: {hint}\n'
+    else:
+        assert response.get_json() == {'error': what, 'hint': hint}
+
+
+def test_the_viewer_never_answers_500_while_migrations_run(backend, chain, app):
+    """Poll / and /schema.json (bounded in count and time) while another thread migrates."""
+    chain.climb(4)
+    failures, done = [], threading.Event()
+
+    def migrate():
+        try:
+            for _ in range(3):
+                chain.downgrade('base')
+                chain.upgrade('head')
+        except Exception as exc:  # reported by the assert below
+            failures.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=migrate)
+    client, seen = app.test_client(), Counter()
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not done.is_set() and time.monotonic() < deadline and seen.total() < 1000:
+        for path in ('/', '/schema.json'):
+            response = client.get(path)
+            seen[response.status_code] += 1
+            assert response.status_code in (200, 503), response.get_data(as_text=True)
+            if response.status_code == 503:
+                assert response.headers['Refresh'] == '2'
+    thread.join(timeout=60)
+    assert not failures and done.is_set(), failures
+    assert seen[200] > 0, seen
