@@ -4,30 +4,27 @@ All three show the same snapshot of the live database, so they are right at ever
 The routes only answer GET (Flask refuses POST and the rest with 405) and only read.
 
 The page never breaks: each snapshot is one consistent read, retried while a migration changes
-the database under it, and a 503 with a Refresh header when that stays impossible. It answers
-only requests addressed to this machine (see `only_local_hosts`) and sends the usual
-protective headers, so another web page cannot frame it, sniff it or read it.
+the database under it, and a 503 with a Refresh header when that stays impossible.
+dbtools/guard.py keeps it to requests addressed to this machine and adds protective headers.
 """
 
-import ipaddress
-import secrets
 import time
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
-from flask import Blueprint, current_app, g, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template
 
-from dbtools import errors, snapshot
+from dbtools import errors, guard, snapshot
 
 bp = Blueprint('viewer', __name__, template_folder='templates')
 bp.add_app_template_filter(snapshot.shown, 'cell')
+bp.before_app_request(guard.only_local_hosts)
+bp.after_app_request(guard.protective_headers)
 
 # A migration changes the database for milliseconds at a time, so a few tries almost always
 # find a quiet moment; a long one gets a 503 that reloads itself.
 ATTEMPTS = 3
 PAUSE = 0.1
-LOCAL_NAMES = {'localhost', '127.0.0.1', '::1'}
 RELOAD_SECONDS = '2'
 
 
@@ -111,80 +108,7 @@ def schema_json():
 @bp.errorhandler(errors.Explained)
 def database_error(exc):
     """An unreachable, locked or changing database: say so plainly (503), and try again soon."""
-    return _plain_answer(exc.what, exc.hint, 503, Refresh=RELOAD_SECONDS)
-
-
-@bp.before_app_request
-def only_local_hosts():
-    """Refuse requests addressed to another name (400), so DNS rebinding cannot read the page.
-
-    A page on another site can point its own name at 127.0.0.1, but the browser still sends
-    that name as the Host. Allowed: localhost, any IP address (a name is needed to rebind),
-    and SERVER_NAME when the app is configured to be served under a name of its own.
-    """
-    g.csp_nonce = secrets.token_urlsafe(16)
-    host = _host_name(request.host)
-    configured = _host_name(current_app.config.get('SERVER_NAME') or '')
-    if host and (host in LOCAL_NAMES or _is_address(host) or host == configured):
-        return None
-    port = request.environ.get('SERVER_PORT', '5555')
-    return _plain_answer(
-        f'this viewer only answers requests addressed to localhost or an IP address, '
-        f'not to {request.headers.get("Host", "")!r}',
-        f'open http://localhost:{port}/ (or set SERVER_NAME to serve it under another name)',
-        400,
-    )
-
-
-@bp.after_app_request
-def protective_headers(response):
-    """No sniffing, no framing, no referrer, no caching; scripts only this page's own."""
-    nonce = g.get('csp_nonce', '')
-    response.headers.update(
-        {
-            'Content-Security-Policy': (
-                f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
-                "connect-src 'self'; base-uri 'none'; form-action 'none'; "
-                "frame-ancestors 'none'"
-            ),
-            'X-Content-Type-Options': 'nosniff',
-            'X-Frame-Options': 'DENY',
-            'Referrer-Policy': 'no-referrer',
-            'Cross-Origin-Resource-Policy': 'same-origin',
-            'Cache-Control': 'no-store',
-        }
-    )
-    return response
-
-
-def _plain_answer(what, hint, status, **headers):
-    """An error as JSON for /schema.json, as two plain lines of text for the rest."""
-    if request.path.endswith('.json'):
-        response = jsonify(error=what, hint=hint)
-    else:
-        response = current_app.response_class(
-            f'Error: {what}\nHint: {hint}\n', mimetype='text/plain'
-        )
-    response.status_code = status
-    response.headers.update(headers)
-    return response
-
-
-def _host_name(host):
-    """'localhost:5555' -> 'localhost', '[::1]:5555' -> '::1'; '' if it does not parse."""
-    try:
-        return (urlsplit(f'//{host}').hostname or '').rstrip('.')
-    except ValueError:
-        return ''
-
-
-def _is_address(host):
-    """Whether `host` is an IP address rather than a name."""
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+    return guard.plain_answer(exc.what, exc.hint, 503, Refresh=RELOAD_SECONDS)
 
 
 @bp.app_template_global()
