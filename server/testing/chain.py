@@ -16,7 +16,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 import lesson
-from dbtools import rehearsal, seeding, snapshot
+from dbtools import rehearsal, safety, seeding, snapshot
 from models import db
 
 SERVER = Path(__file__).resolve().parents[1]
@@ -39,13 +39,13 @@ class Chain:
         return self.revisions[step - 1] if step else 'base'
 
     def upgrade(self, target='head'):
-        """`flask db upgrade target`, in process."""
-        with self.app.app_context():
+        """`flask db upgrade target`, in process, with the same safety nets."""
+        with self.app.app_context(), safety.migrating(self.app):
             command.upgrade(self.config, target)
 
     def downgrade(self, target):
-        """`flask db downgrade target`, in process."""
-        with self.app.app_context():
+        """`flask db downgrade target`, in process, with the same safety nets."""
+        with self.app.app_context(), safety.migrating(self.app):
             command.downgrade(self.config, target)
 
     def snapshot(self, **options):
