@@ -64,7 +64,10 @@ def _read_consistently(connection):
         connection.exec_driver_sql("SET LOCAL lock_timeout = '1s'")
     elif connection.dialect.name == 'sqlite':
         # sqlite3 opens no transaction for SELECT; a read transaction holds one state.
-        connection.exec_driver_sql('BEGIN')
+        # Once a migration ran in this process, atomic.prepare() issues BEGIN itself.
+        connection.begin()
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql('BEGIN')
 
 
 def history(current):
