@@ -8,6 +8,7 @@ the database under it, and a 503 with a Refresh header when that stays impossibl
 dbtools/guard.py keeps it to requests addressed to this machine and adds protective headers.
 """
 
+import contextlib
 import time
 
 import sqlalchemy as sa
@@ -33,8 +34,7 @@ def current_snapshot():
     engine = current_app.extensions['migrate'].db.engine
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            with engine.connect() as connection:
-                _read_consistently(connection)
+            with engine.connect() as connection, _consistent_read(connection):
                 return snapshot.take(connection)
         except sa.exc.DBAPIError as exc:
             explained = errors.explain_database(exc)
@@ -56,18 +56,33 @@ def _first_line(exc):
     return str(exc.orig or exc).strip().splitlines()[0]
 
 
-def _read_consistently(connection):
+@contextlib.contextmanager
+def _consistent_read(connection):
     """Make every statement on `connection` see the same state of the database."""
     if connection.dialect.name == 'postgresql':
         # One MVCC snapshot for the whole read; give up rather than queue behind a migration.
         connection.execution_options(isolation_level='REPEATABLE READ')
         connection.exec_driver_sql("SET LOCAL lock_timeout = '1s'")
-    elif connection.dialect.name == 'sqlite':
-        # sqlite3 opens no transaction for SELECT; a read transaction holds one state.
-        # Once a migration ran in this process, atomic.prepare() issues BEGIN itself.
-        connection.begin()
-        if not connection.connection.dbapi_connection.in_transaction:
-            connection.exec_driver_sql('BEGIN')
+    if connection.dialect.name != 'sqlite':
+        yield
+        return
+    # sqlite3 opens no transaction for SELECT; a read transaction holds one state.
+    # Once a migration ran in this process, atomic.prepare() issues BEGIN itself.
+    connection.begin()
+    sqlite = connection.connection.dbapi_connection
+    if not sqlite.in_transaction:
+        connection.exec_driver_sql('BEGIN')
+    # SQLite lets a TEXT value hold bytes that are not UTF-8; show them as U+FFFD.
+    sqlite.text_factory = _lenient_text
+    try:
+        yield
+    finally:
+        sqlite.text_factory = str
+
+
+def _lenient_text(data):
+    """Decode SQLite text, replacing what is not UTF-8."""
+    return data.decode('utf-8', 'replace')
 
 
 def history(current):

@@ -252,6 +252,22 @@ def insert(chain, sql, rows):
             connection.execute(sa.text(sql), row)
 
 
+def test_sqlite_text_that_is_not_utf8_is_shown_with_replacement_characters(tmp_path):
+    """SQLite lets a TEXT value hold any bytes; sqlite3 would refuse to read these."""
+    app = create_app({'SQLALCHEMY_DATABASE_URI': f'sqlite:///{tmp_path / "odd.db"}'})
+    with app.app_context(), db.engine.begin() as connection:
+        connection.exec_driver_sql('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)')
+        connection.exec_driver_sql("INSERT INTO notes VALUES (1, CAST(X'41ff42' AS TEXT))")
+    page = app.test_client().get('/').get_data(as_text=True)
+    data = app.test_client().get('/schema.json').get_json()
+    text = app.test_cli_runner().invoke(args=['schema']).output
+    with app.app_context():
+        db.engine.dispose()
+    assert '<td>A\ufffdB</td>' in page
+    assert data['tables'][0]['rows'] == [[1, 'A\ufffdB']]
+    assert text.splitlines()[-1] == '1              A\ufffdB'
+
+
 @pytest.mark.parametrize('path', ['/', '/schema.json'])
 def test_a_read_that_keeps_failing_is_a_503_that_reloads(client, monkeypatch, path):
     """A migration between two statements of the read: three tries, then a 503, never a 500."""
@@ -307,3 +323,17 @@ def test_the_viewer_never_answers_500_while_migrations_run(chain, make_app):
     thread.join(timeout=60)
     assert not failures and done.is_set(), failures
     assert seen[200] > 0, seen
+
+
+def test_flask_schema_says_when_no_consistent_read_could_be_had(runner, monkeypatch):
+    def changing(connection, **_):
+        raise sa.exc.OperationalError('SELECT', {}, Exception('no such table: department'))
+
+    monkeypatch.setattr(viewer.snapshot, 'take', changing)
+    monkeypatch.setattr(viewer, 'PAUSE', 0)
+    result = runner.invoke(args=['schema'])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        'Error: could not read a consistent snapshot of the database (no such table: department)',
+        '  Hint: a migration is probably running; try again when it has finished',
+    ]
