@@ -20,9 +20,11 @@ def register(app):
     app.cli.add_command(schema)
     app.cli.add_command(seed)
     db_group.add_command(rehearse)
+    db_group.add_command(sql)
     # Let `flask db downgrade -1` mean what the lesson says, instead of click rejecting
-    # "-1" as an unknown option.
-    db_group.commands['downgrade'].context_settings['ignore_unknown_options'] = True
+    # "-1" as an unknown option (and let `flask db upgrade -1` get a real answer).
+    for name in ('upgrade', 'downgrade'):
+        db_group.commands[name].context_settings['ignore_unknown_options'] = True
 
 
 @click.command()
@@ -76,3 +78,19 @@ def rehearse(revision):
     text, status = rehearsal.report(steps, start, revision, url, moved)
     click.echo(text)
     sys.exit(status)
+
+
+@click.command()
+@click.argument('revision', required=False)
+@click.option('--down', is_flag=True, help="Show the downgrade's SQL instead.")
+@with_appcontext
+def sql(revision, down):
+    """Print the SQL a revision runs on this database (default: the next pending one)."""
+    from dbtools import migration_sql
+
+    with errors.reported():
+        text = migration_sql.command_text(revision, down)
+    if text is None:
+        where = 'base: there is nothing to downgrade' if down else 'head: nothing is pending'
+        text = f'The database is at {where}.'
+    click.echo(text)

@@ -5,6 +5,7 @@ This is the one reflection of the live database (never of the models) that the v
 they can never disagree about a table, a column or a row.
 """
 
+import contextlib
 import json
 import math
 import re
@@ -134,8 +135,9 @@ def masked_url(url):
     hidden, and so is each secret query parameter (?password=...). When in doubt it hides too
     much, never too little.
     """
-    if isinstance(url, sa.engine.URL):
-        url = url.render_as_string(hide_password=False)
+    # Written as SQLAlchemy writes it, so a string and its engine's URL read the same.
+    with contextlib.suppress(sa.exc.ArgumentError, ValueError):
+        url = sa.engine.make_url(url).render_as_string(hide_password=False)
     scheme, separator, rest = str(url).partition('://')
     if not separator:
         scheme, rest = '', scheme

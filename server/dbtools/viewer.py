@@ -10,12 +10,12 @@ dbtools/guard.py keeps it to requests addressed to this machine and adds protect
 
 import contextlib
 import time
+from dataclasses import asdict
 
 import sqlalchemy as sa
-from alembic.script import ScriptDirectory
 from flask import Blueprint, current_app, jsonify, render_template
 
-from dbtools import errors, guard, snapshot
+from dbtools import drift, errors, guard, migration_sql, snapshot
 
 bp = Blueprint('viewer', __name__, template_folder='templates')
 bp.add_app_template_filter(snapshot.shown, 'cell')
@@ -36,23 +36,28 @@ def current_snapshot():
         try:
             with engine.connect() as connection, _consistent_read(connection):
                 return snapshot.take(connection)
-        except sa.exc.DBAPIError as exc:
-            explained = errors.explain_database(exc)
-            if explained is not None:
+        except (sa.exc.DBAPIError, sa.exc.NoSuchTableError) as exc:
+            explained = isinstance(exc, sa.exc.DBAPIError) and errors.explain_database(exc)
+            if explained:
                 raise explained from None
-            failure = _first_line(exc)
-        except sa.exc.NoSuchTableError as exc:
-            failure = f'table {exc} vanished while it was read'
+            failure = _failure(exc)
         if attempt < ATTEMPTS:
             time.sleep(PAUSE)
-    raise errors.Explained(
+    raise _unreadable(failure)
+
+
+def _unreadable(failure):
+    """The error for a read that a migration kept changing under it."""
+    return errors.Explained(
         f'could not read a consistent snapshot of the database ({failure})',
         'a migration is probably running; try again when it has finished',
     )
 
 
-def _first_line(exc):
-    """The first line of what the driver said."""
+def _failure(exc):
+    """The first line of what the driver said, or which table vanished."""
+    if isinstance(exc, sa.exc.NoSuchTableError):
+        return f'table {exc} vanished while it was read'
     return str(exc.orig or exc).strip().splitlines()[0]
 
 
@@ -86,14 +91,18 @@ def _lenient_text(data):
 
 
 def history(current):
-    """Base, then every revision up to head: id, message, and whether it is current/head/base."""
-    config = current_app.extensions['migrate'].migrate.get_config()
-    script = ScriptDirectory.from_config(config)
-    heads = set(script.get_heads())
+    """Base, then every revision up to head: id, message, whether it is current, the next
+    pending one, head or base, and its upgrade() and downgrade() with their SQL."""
+    scripts = migration_sql.scripts()
+    heads = set(scripts.get_heads())
+    pending = set(scripts.get_bases()) if not current else set()
+    for rev in filter(migration_sql.exists, current):
+        pending |= set(scripts.get_revision(rev).nextrev)
     base = {
         'id': 'base',
         'message': 'empty database, before the first revision',
         'current': not current,
+        'next': False,
         'head': False,
         'base': True,
     }
@@ -102,10 +111,13 @@ def history(current):
             'id': rev.revision,
             'message': rev.doc,
             'current': rev.revision in current,
+            'next': rev.revision in pending,
             'head': rev.revision in heads,
             'base': False,
+            'upgrade': asdict(migration_sql.render(rev.revision)),
+            'downgrade': asdict(migration_sql.render(rev.revision, down=True)),
         }
-        for rev in reversed(list(script.walk_revisions()))
+        for rev in reversed(list(scripts.walk_revisions()))
     ]
 
 
@@ -113,14 +125,26 @@ def history(current):
 def page():
     """The HTML view: revision history and every table with its rows."""
     snap = current_snapshot()
-    return render_template('viewer.html', snap=snap, history=history(snap.revision))
+    return render_template(
+        'viewer.html',
+        snap=snap,
+        history=history(snap.revision),
+        drift=drift.check(snap),
+        dialect=current_app.extensions['migrate'].db.engine.dialect.name,
+    )
 
 
 @bp.get('/schema.json')
 def schema_json():
-    """The same snapshot as JSON, plus the history."""
+    """The same snapshot as JSON, plus the history and any drift."""
     snap = current_snapshot()
-    return jsonify(snap.to_dict() | {'history': history(snap.revision)})
+    return jsonify(
+        snap.to_dict()
+        | {
+            'history': history(snap.revision),
+            'drift': [asdict(d) for d in drift.check(snap)],
+        }
+    )
 
 
 @bp.errorhandler(errors.Explained)
@@ -129,24 +153,32 @@ def database_error(exc):
     return guard.plain_answer(exc.what, exc.hint, 503, Refresh=RELOAD_SECONDS)
 
 
-@bp.app_template_global()
-def revision_lines(snap):
-    """The 'Revision: …' line, plus a hint when tables exist without a recorded revision."""
+@bp.errorhandler(sa.exc.DBAPIError)
+@bp.errorhandler(sa.exc.NoSuchTableError)
+def changed_while_read(exc):
+    """A read after the snapshot (the drift check) met a migration: a 503 as well."""
+    explained = isinstance(exc, sa.exc.DBAPIError) and errors.explain_database(exc)
+    return database_error(explained or _unreadable(_failure(exc)))
+
+
+def revision_line(snap):
+    """'Revision: <ids>', 'base (empty)', or none recorded while tables exist."""
     if snap.revision:
-        return [f'Revision: {", ".join(snap.revision)}']
+        return f'Revision: {", ".join(snap.revision)}'
     if not snap.tables:
-        return ['Revision: base (empty)']
-    why = 'alembic_version is empty' if snap.versioned else 'no alembic_version table'
-    return [
-        f'Revision: none recorded ({why}), yet the database has tables',
-        'Hint: they were not made by `flask db upgrade` (db.create_all()?); if they match a '
-        'revision, record it with `flask db stamp <revision>`',
-    ]
+        return 'Revision: base (empty)'
+    return f'Revision: none recorded ({_why_unrecorded(snap)})'
+
+
+def _why_unrecorded(snap):
+    """Why a database with tables has no revision."""
+    return 'alembic_version is empty' if snap.versioned else 'no alembic_version table'
 
 
 def render_text(snap):
-    """`flask schema`'s output: the revision, then one aligned table per database table."""
-    lines = [f'Database: {snap.url}', *revision_lines(snap)]
+    """`flask schema`'s output: the revision and any drift, then one aligned table per table."""
+    lines = [f'Database: {snap.url}', revision_line(snap)]
+    lines += [d.line() for d in drift.check(snap)]
     for table in snap.tables:
         shown = f'first {len(table.rows)} of ' if len(table.rows) < table.row_count else ''
         lines += ['', f'{table.name} ({shown}{table.row_count} rows)']

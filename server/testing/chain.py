@@ -11,6 +11,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import flask_migrate
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -20,6 +21,8 @@ from dbtools import rehearsal, safety, seeding, snapshot
 from models import db
 
 SERVER = Path(__file__).resolve().parents[1]
+# The env.py that `flask db init` writes.
+STOCK_ENV = Path(flask_migrate.__file__).parent / 'templates' / 'flask' / 'env.py'
 
 
 class Chain:
@@ -97,14 +100,17 @@ def losses(before, after):
     return rehearsal.compare('', before, after).lost
 
 
-def copy_migrations(tmp_path, *extra, drop=()):
+def copy_migrations(tmp_path, *extra, drop=(), stock_env=False):
     """A scratch copy of server/migrations with extra revisions added and named files removed.
 
-    Each extra revision is (id, parent id, upgrade body, downgrade body).
+    Each extra revision is (id, parent id, upgrade body, downgrade body). With `stock_env`,
+    env.py is Flask-Migrate's own template, as `flask db init` writes it.
     """
     source = SERVER / 'migrations'
     target = tmp_path / 'migrations'
     shutil.copytree(source, target, ignore=shutil.ignore_patterns('__pycache__'))
+    if stock_env:
+        shutil.copy(STOCK_ENV, target / 'env.py')
     for path in target.glob('versions/*.py'):
         if any(path.name.startswith(rev) for rev in drop):
             path.unlink()

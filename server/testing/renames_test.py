@@ -6,13 +6,15 @@ generated upgrade().
 """
 
 import importlib.util
+import shutil
 
 import pytest
 from flask import Flask
 from flask_migrate import Migrate
 
+import dbtools
 import lesson
-from chain import copy_project
+from chain import STOCK_ENV, copy_project
 
 EMPLOYEE = """
 class Employee(db.Model):
@@ -83,9 +85,12 @@ CASES = {
 }
 
 
-def migrate_in_copy(tmp_path, database_url, models, keep):
-    """Copy the project, keep `keep` revisions, write models.py, run `flask db migrate -m edit`."""
+def migrate_in_copy(tmp_path, database_url, models, keep, stock=False):
+    """Copy the project, keep `keep` revisions, write models.py, run `flask db migrate -m edit`
+    (with Flask-Migrate's stock env.py if `stock`)."""
     project = copy_project(tmp_path)
+    if stock:
+        shutil.copy(STOCK_ENV, project / 'migrations' / 'env.py')
     for script in sorted((project / 'migrations' / 'versions').glob('*.py')):
         if script.name.split('_')[0] not in keep:
             script.unlink()
@@ -98,6 +103,7 @@ def migrate_in_copy(tmp_path, database_url, models, keep):
     # The same wiring as app.py, around the edited models.
     app = Flask(__name__)
     app.config['SQLALCHEMY_DATABASE_URI'] = database_url
+    dbtools.init_app(app)
     edited.db.init_app(app)
     Migrate(app, edited.db, directory=project / 'migrations')
     result = app.test_cli_runner().invoke(args=['db', 'migrate', '-m', 'edit'])

@@ -14,7 +14,7 @@ from dbtools.snapshot import masked_url, shown
         ('postgresql://me@host/db?password=s3cret', 'postgresql://me@host/db?password=***'),
         (
             'postgresql://me@host/db?sslmode=require&PassWord=s3cret&application_name=x',
-            'postgresql://me@host/db?sslmode=require&PassWord=***&application_name=x',
+            'postgresql://me@host/db?PassWord=***&application_name=x&sslmode=require',
         ),
         ('mysql+pymysql://root@host/db?passwd=s3cret', 'mysql+pymysql://root@host/db?passwd=***'),
         # An unencoded '@' in the password: everything up to the last '@' is hidden.
