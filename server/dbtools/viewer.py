@@ -167,12 +167,8 @@ def revision_line(snap):
         return f'Revision: {", ".join(snap.revision)}'
     if not snap.tables:
         return 'Revision: base (empty)'
-    return f'Revision: none recorded ({_why_unrecorded(snap)})'
-
-
-def _why_unrecorded(snap):
-    """Why a database with tables has no revision."""
-    return 'alembic_version is empty' if snap.versioned else 'no alembic_version table'
+    why = 'alembic_version is empty' if snap.versioned else 'no alembic_version table'
+    return f'Revision: none recorded ({why})'
 
 
 def render_text(snap):
