@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 
-import lesson
-from dbtools import rehearsal, seeding, snapshot
+from dbtools import lesson, rehearsal, seeding, snapshot
 from models import db
 
 SERVER = Path(__file__).resolve().parents[1]
+SOLUTION = SERVER / 'solution'
 
 
 class Chain:
@@ -97,14 +97,21 @@ def losses(before, after):
     return rehearsal.compare('', before, after).lost
 
 
+def reference_migrations(target):
+    """Copy server/migrations to `target` with the reference revisions as versions/."""
+    ignore = shutil.ignore_patterns('__pycache__', 'versions')
+    shutil.copytree(SERVER / 'migrations', target, ignore=ignore)
+    shutil.copytree(SOLUTION / 'versions', target / 'versions', ignore=ignore)
+    return target
+
+
 def copy_migrations(tmp_path, *extra, drop=()):
-    """A scratch copy of server/migrations with extra revisions added and named files removed.
+    """A scratch copy of the reference migrations with extra revisions added and named files
+    removed.
 
     Each extra revision is (id, parent id, upgrade body, downgrade body).
     """
-    source = SERVER / 'migrations'
-    target = tmp_path / 'migrations'
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns('__pycache__'))
+    target = reference_migrations(tmp_path / 'migrations')
     for path in target.glob('versions/*.py'):
         if any(path.name.startswith(rev) for rev in drop):
             path.unlink()
@@ -161,13 +168,22 @@ def run_flask(*args, database_url, cwd=None, background=False):
 
 
 def copy_project(tmp_path):
-    """A scratch copy of server/ (app, models, migrations, dbtools) to edit and run."""
+    """A scratch copy of server/ (app, migrations, dbtools) to edit and run, with the
+    reference solution's models.py and revisions."""
     target = tmp_path / 'server'
     shutil.copytree(
         SERVER,
         target,
         ignore=shutil.ignore_patterns(
-            '__pycache__', 'instance', 'testing', '*.db', 'benchmark-results'
+            '__pycache__',
+            'instance',
+            'testing',
+            '*.db',
+            'benchmark-results',
+            'solution',
+            'migrations',
         ),
     )
+    reference_migrations(target / 'migrations')
+    shutil.copy(SOLUTION / 'models.py', target / 'models.py')
     return target

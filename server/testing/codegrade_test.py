@@ -8,8 +8,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import lesson
 from chain import Chain, copy_migrations, losses, rows, tables
+from dbtools import lesson
 from models import Department, Employee, db
 
 STEPS = [1, 2, 3, 4]

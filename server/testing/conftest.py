@@ -6,9 +6,15 @@ creates one uniquely named database, empties it before each test (a new `public`
 far quicker than a new database) and drops it at the end, pass or fail. Without
 TEST_DATABASE_URLS the server cases are skipped with a reason. server/instance/app.db is
 never touched.
+
+Tool tests (every file but codegrade_test.py) run on the reference solution in
+server/solution/, whatever the student's models.py and migrations hold during the code-along:
+`models` is the reference models module, and apps use a scratch copy of server/migrations/
+whose versions/ are the reference revisions. codegrade_test.py grades the student's own files.
 """
 
 import contextlib
+import importlib.util
 import os
 import sys
 import uuid
@@ -23,14 +29,31 @@ sys.path.insert(0, str(SERVER))
 # The students' own DATABASE_URL must not leak into the tests.
 os.environ.pop('DATABASE_URL', None)
 
+
+def _load_reference_models():
+    """Import server/solution/models.py as `models`, before app.py imports the student's."""
+    spec = importlib.util.spec_from_file_location('models', SERVER / 'solution' / 'models.py')
+    module = sys.modules['models'] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+
+_load_reference_models()
+
 from app import create_app  # noqa: E402
-from chain import Chain  # noqa: E402
+from chain import Chain, reference_migrations  # noqa: E402
 from models import db  # noqa: E402
+
+# Modules made from the student's files: Alembic names env.py and each revision after its file
+# (env_py, 1a2b3c_add_department_py), and the grading tests load models.py as student_models.
+STUDENT_MODULES = [r'.*_py$', 'student_models', 'lesson_models_']
 
 
 def pytest_configure(config):
-    """Warnings are errors, as in Flask's own test suite."""
+    """Warnings are errors in our own code, as in Flask's own test suite, but not in the
+    student's files: a stock env.py's deprecation warning must not fail the grade."""
     config.addinivalue_line('filterwarnings', 'error')
+    for module in STUDENT_MODULES:
+        config.addinivalue_line('filterwarnings', f'ignore:::{module}')
 
 
 def server_urls():
@@ -110,14 +133,27 @@ def server_database(server, server_databases):
     return emptied(server_databases(server))
 
 
+@pytest.fixture(scope='session')
+def reference(tmp_path_factory):
+    """server/migrations with the reference revisions as versions/, for the tool tests."""
+    return reference_migrations(tmp_path_factory.mktemp('reference') / 'migrations')
+
+
 @pytest.fixture
-def make_app(database_url):
+def make_app(database_url, reference):
     """Build apps on the test database, with extra config; their engines are closed after."""
     apps = []
 
     def make(**config):
-        """An app on the test database with `config` on top."""
-        app = create_app({'TESTING': True, 'SQLALCHEMY_DATABASE_URI': database_url, **config})
+        """An app on the test database (and the reference migrations) with `config` on top."""
+        app = create_app(
+            {
+                'TESTING': True,
+                'SQLALCHEMY_DATABASE_URI': database_url,
+                'MIGRATIONS_DIR': reference,
+                **config,
+            }
+        )
         apps.append(app)
         return app
 

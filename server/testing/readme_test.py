@@ -13,8 +13,8 @@ import shlex
 
 import pytest
 
-import lesson
 from chain import SERVER, Chain, copy_project
+from dbtools import lesson
 
 README = (SERVER.parent / 'README.md').read_text()
 WALKTHROUGH = README.split('<!-- walkthrough:start -->')[1].split('<!-- walkthrough:end -->')[0]

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-import lesson
 from app import create_app
 from chain import Chain, copy_migrations
+from dbtools import lesson
 from dbtools.snapshot import masked_url
 
 

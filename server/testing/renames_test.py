@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 from flask_migrate import Migrate
 
-import lesson
 from chain import copy_project
+from dbtools import lesson
 
 EMPLOYEE = """
 class Employee(db.Model):

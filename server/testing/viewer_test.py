@@ -3,9 +3,9 @@
 import pytest
 import sqlalchemy as sa
 
-import lesson
 from app import create_app
 from chain import SERVER
+from dbtools import lesson
 from models import db
 
 WRITES = ['post', 'put', 'patch', 'delete']
