@@ -4,6 +4,7 @@ Revisions are found by walking the chain from base, never by id or file name, so
 tests grade any correct solution whatever its ids.
 """
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -14,7 +15,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
+from flask import Flask
+from flask_migrate import Migrate
 
+import dbtools
 from dbtools import lesson, rehearsal, seeding, snapshot
 from models import db
 
@@ -187,3 +191,19 @@ def copy_project(tmp_path):
     reference_migrations(target / 'migrations')
     shutil.copy(SOLUTION / 'models.py', target / 'models.py')
     return target
+
+
+def app_for(models_path, migrations, database_url, module_name):
+    """An app wired as app.py wires it, around the models.py at `models_path`, imported under
+    `module_name` (`models` is the reference's); returns (app, that module)."""
+    spec = importlib.util.spec_from_file_location(module_name, models_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    app = Flask('app', root_path=str(Path(models_path).parent))
+    app.config.from_mapping(
+        TESTING=True, SQLALCHEMY_DATABASE_URI=database_url, MIGRATIONS_DIR=Path(migrations)
+    )
+    dbtools.init_app(app)
+    module.db.init_app(app)
+    Migrate(app, module.db, directory=migrations)
+    return app, module
