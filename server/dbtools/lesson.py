@@ -214,6 +214,24 @@ def check(migrations, models=None, url=None):
     return report
 
 
+def render(report):
+    """The text `flask lesson check` prints, and its exit status (0 only when all is done)."""
+    lines = [f'Note: {note}' for note in report.notes]
+    lines += [''] if lines else []
+    for step in report.steps:
+        lines.append(f'{f"[{step.status}]":<10} step {step.number}: {STEP_NAMES[step.number]}')
+        if step.status != DONE:
+            lines += [f'{"":<10} {step.reason}'] if step.reason else []
+            lines.append(f'{"":<10} Next: {step.todo}')
+    done = report.done
+    lines.append('')
+    if done == len(STEPS):
+        lines.append(f'{done}/{len(STEPS)} steps done: the code-along is complete.')
+    else:
+        lines.append(f'{done}/{len(STEPS)} steps done.')
+    return '\n'.join(lines), 0 if done == len(STEPS) else 1
+
+
 def revision_chain(script):
     """The revision ids from base to head, and a problem line when they do not form one line."""
     heads = script.get_heads()
@@ -309,13 +327,12 @@ def _next_actions(report, model_step, broken_chain):
                 )
             step.upgrade = step.downgrade = step.reason
         elif step.status == NOT_YET:
-            step.reason = step.reason or f'step {n} comes after step {n - 1}.'
             step.todo = (
-                'fix the revisions first (see above).'
+                'fix the revisions first (see the note above).'
                 if broken_chain
                 else f'finish step {first_open.number} first.'
             )
-            step.upgrade = step.downgrade = step.reason
+            step.upgrade = step.downgrade = f'it waits for step {first_open.number}.'
     last = report.steps[-1]
     if last.status == DONE and model_step is not None and model_step != 4:
         last.status = WRONG
