@@ -1,6 +1,6 @@
-"""Click wiring for `flask schema`, `flask seed` and `flask db rehearse`; the work is elsewhere."""
+"""Click wiring for `flask schema`, `flask seed`, `flask db rehearse`, and the safety nets
+around Flask-Migrate's own commands; the work is elsewhere."""
 
-import contextlib
 import sys
 from pathlib import Path
 
@@ -8,11 +8,16 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from dbtools import errors
+
 
 def register(app):
     """Add the commands to the app's CLI and to Flask-Migrate's `db` group."""
     from flask_migrate.cli import db as db_group
 
+    from dbtools import safety
+
+    safety.wrap(db_group)
     app.cli.add_command(schema)
     app.cli.add_command(seed)
     app.cli.add_command(lesson)
@@ -28,7 +33,7 @@ def schema():
     """Print the live database: revision, then every table with its first rows."""
     from dbtools import viewer
 
-    with _plain_errors(status=1):
+    with errors.reported():
         click.echo(viewer.render_text(viewer.current_snapshot()))
 
 
@@ -45,7 +50,7 @@ def seed(rows):
     from dbtools import seeding
 
     engine = current_app.extensions['migrate'].db.engine
-    with _plain_errors(status=1), engine.begin() as connection:
+    with errors.reported(), engine.begin() as connection:
         if rows is None:
             added = seeding.seed_lesson(connection)
         else:
@@ -67,9 +72,10 @@ def rehearse(revision):
     from dbtools import rehearsal, snapshot
 
     engine = current_app.extensions['migrate'].db.engine
-    with _plain_errors(status=2):
-        start, steps = rehearsal.rehearse(revision)
-    text, status = rehearsal.report(steps, start, revision, snapshot.masked_url(engine.url))
+    with errors.reported(status=2):
+        start, steps, moved = rehearsal.rehearse(revision)
+    url = snapshot.masked_url(engine.url)
+    text, status = rehearsal.report(steps, start, revision, url, moved)
     click.echo(text)
     sys.exit(status)
 
@@ -87,7 +93,7 @@ def start(force):
     from dbtools import codealong
 
     migrate = current_app.extensions['migrate']
-    with _plain_errors(status=1):
+    with errors.reported(status=1):
         said = codealong.start(Path(migrate.directory), migrate.db.engine, force)
     click.echo('\n'.join(said))
 
@@ -117,38 +123,8 @@ def solution(step, restore, force):
     migrate = current_app.extensions['migrate']
     migrations = Path(migrate.directory)
     if restore:
-        with _plain_errors(status=1):
+        with errors.reported(status=1):
             said = codealong.restore(migrations, migrate.db.engine, force)
         click.echo('\n'.join(said))
         return
     click.echo(codealong.solution(step or codealong.next_step(migrations)))
-
-
-@contextlib.contextmanager
-def _plain_errors(status):
-    """Turn an expected failure into click's one `Error: …` line (and hint), exit `status`."""
-    import sqlalchemy as sa
-
-    from dbtools import errors, rehearsal
-
-    try:
-        yield
-    except errors.Explained as exc:
-        raise _Failed(str(exc), status) from None
-    except rehearsal.RehearsalFailed as exc:
-        raise _Failed(
-            f'{exc}\n  Hint: nothing was kept; fix that revision and rehearse again', status
-        ) from None
-    except sa.exc.DBAPIError as exc:
-        explained = errors.explain_database(exc)
-        if explained is None:
-            raise
-        raise _Failed(str(explained), status) from None
-
-
-class _Failed(click.ClickException):
-    """A ClickException with its own exit status."""
-
-    def __init__(self, message, exit_code):
-        super().__init__(message)
-        self.exit_code = exit_code

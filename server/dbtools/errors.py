@@ -1,15 +1,19 @@
 """Expected mistakes, told in one line plus a hint, never a traceback.
 
-env.py runs every migration inside `explained()`. A known mistake is turned into an Alembic
-CommandError; Flask-Migrate prints that as its `Error:` line (ours add a hint line below) and
-exits with status 1. Anything unknown passes through untouched.
+Every `flask db` command and every command of ours runs inside `reported()`. It asks
+`explain()` for the real cause of a failure, in this order: the database itself (unreachable,
+locked, read-only), a revision's own code (named from the traceback, so a failed downgrade()
+names the revision it belongs to), tables made outside migrations, then Alembic's complaints.
+Whatever is left is a bug of ours and keeps its traceback.
 """
 
 import contextlib
 import re
+import traceback
+from pathlib import Path
 
+import click
 import sqlalchemy as sa
-from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask import current_app
 
@@ -24,26 +28,56 @@ class Explained(CommandError):
         self.what, self.hint = what, hint
 
 
+class Failed(click.ClickException):
+    """Click's one `Error: …` line (and the hint below it), with an exit status of our own."""
+
+    def __init__(self, message, exit_code=1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 @contextlib.contextmanager
-def explained(config):
-    """Run env.py's work, turning known mistakes into an `Explained` error."""
+def reported(status=1, script=None):
+    """Print an explainable failure as `Error:` and `Hint:` lines and exit with `status`."""
     try:
         yield
-    except Explained:
-        raise
-    except CommandError as exc:
-        raise explain_alembic(str(exc), ScriptDirectory.from_config(config)) from None
-    except sa.exc.DBAPIError as exc:
-        raise explain_database(exc) or _failed_migration(exc) from None
+    except Exception as exc:
+        explained = explain(exc, script)
+        if explained is None:
+            raise
+        raise Failed(str(explained), status) from None
 
 
-def explain_alembic(message, script):
+def explain(exc, script=None):
+    """The Explained form of `exc`, or None for a failure that is a bug of ours."""
+    from dbtools import atomic
+
+    if isinstance(exc, Explained):
+        return exc
+    if isinstance(exc, atomic.Busy):
+        return Explained(
+            f'another process has been migrating this database for over '
+            f'{atomic.WAIT_SECONDS // 60} minutes',
+            'wait for it to finish (or stop it), then run the command again',
+        )
+    if isinstance(exc, sa.exc.DBAPIError):
+        found = explain_database(exc) or _made_outside_migrations(exc)
+        if found is not None:
+            return found
+    failed = _failed_revision(exc)
+    if failed is not None:
+        return failed
+    if isinstance(exc, CommandError):
+        return explain_alembic(str(exc), script)
+    return None
+
+
+def explain_alembic(message, script=None):
     """Alembic's complaint about revisions, explained where it is a known mistake."""
     missing = re.search(
-        r"(?:Can't locate revision identified by|No such revision or branch) "
-        r"'([^']*)'",
-        message,
+        r"(?:Can't locate revision identified by|No such revision or branch) '([^']*)'", message
     )
+    heads = sorted(script.get_heads()) if script is not None else []
     if missing:
         rev = missing.group(1)
         if rev in _recorded_revision():
@@ -58,9 +92,8 @@ def explain_alembic(message, script):
             '`flask db history` lists the ids; head, base, +1 and -1 work too',
         )
     if 'Multiple head' in message or (
-        message.startswith('Target database is not up to date') and len(script.get_heads()) > 1
+        message.startswith('Target database is not up to date') and len(heads) > 1
     ):
-        heads = sorted(script.get_heads())
         count = {2: 'two', 3: 'three'}.get(len(heads), str(len(heads)))
         return Explained(
             f'the migrations have {count} heads ({", ".join(heads)}): {count} '
@@ -73,11 +106,15 @@ def explain_alembic(message, script):
             'would compare the models with an old schema',
             'run `flask db upgrade` first, then `flask db migrate`',
         )
-    return CommandError(message)
+    return Explained(
+        message.strip().splitlines()[0],
+        'that is Alembic speaking; `flask db history` and `flask db current` show the '
+        'revisions and where the database is',
+    )
 
 
 def explain_database(exc):
-    """Explain a driver error any command can meet (unreachable, locked), or return None."""
+    """Explain a driver error any command can meet (unreachable, locked, read-only), or None."""
     url = snapshot.masked_url(_engine().url)
     reason = _reason(exc)
     if exc.statement is None or isinstance(exc, sa.exc.InterfaceError):
@@ -90,14 +127,23 @@ def explain_database(exc):
             f'{url} is locked by another program',
             'close other `flask` commands or database browsers, then try again',
         )
+    if 'readonly database' in reason or 'read-only transaction' in reason:
+        return Explained(
+            f'the database {url} is read-only, so nothing could be written ({reason})',
+            'give yourself write permission on the database file and its folder, or point '
+            'DATABASE_URL at a database you may change',
+        )
     return None
 
 
-def _failed_migration(exc):
-    """Explain a driver error raised by a revision; its transaction was rolled back."""
+def _made_outside_migrations(exc):
+    """A model's table that already exists: db.create_all() made it, not a revision."""
     reason = _reason(exc)
+    name = re.search(r"""(?:table|relation|Table) ["'`]?(\w+)["'`]? already exists""", reason)
+    if name is None or name.group(1) not in _model_tables():
+        return None
     recorded = _recorded_revision()
-    if 'already exists' in reason and not recorded:
+    if not recorded:
         return Explained(
             f'the tables already exist but the database has no migration history '
             f'(no alembic_version): they were probably made by db.create_all() ({reason})',
@@ -105,17 +151,46 @@ def _failed_migration(exc):
             '(`flask db stamp head` for the current models); otherwise delete the database '
             'and run `flask db upgrade`',
         )
-    where = ', '.join(recorded) or 'base (empty)'
     return Explained(
-        f'a migration failed and was rolled back: {reason}; '
-        f'the database is still at revision {where}',
-        f'fix the revision that comes after {where}, then run the command again',
+        f'table {name.group(1)} already exists although the database is at revision '
+        f'{", ".join(recorded)}: it was made outside migrations, probably by db.create_all()',
+        f'drop that table (it is not part of revision {", ".join(recorded)}) or delete the '
+        'database and run `flask db upgrade`; let migrations create tables, not db.create_all()',
     )
+
+
+def _failed_revision(exc):
+    """Name the revision whose own code raised `exc`; its transaction was rolled back."""
+    frame = _revision_frame(exc)
+    if frame is None:
+        return None
+    module = frame.f_globals
+    function = frame.f_code.co_name
+    reason = _reason(exc) if isinstance(exc, sa.exc.DBAPIError) else f'{type(exc).__name__}: {exc}'
+    doc = (module.get('__doc__') or '').strip().splitlines()
+    title = f' ({doc[0]})' if doc else ''
+    where = ', '.join(_recorded_revision()) or 'base (empty)'
+    return Explained(
+        f'revision {module["revision"]}{title} failed in {function}(): {reason}; it was '
+        f'rolled back and the database is still at {where}',
+        f'fix {function}() in migrations/versions/{Path(frame.f_code.co_filename).name}, then '
+        'run the command again',
+    )
+
+
+def _revision_frame(exc):
+    """The outermost traceback frame inside a revision file, or None."""
+    for frame, _line in traceback.walk_tb(exc.__traceback__):
+        names = frame.f_globals
+        if 'revision' in names and 'down_revision' in names and 'upgrade' in names:
+            return frame
+    return None
 
 
 def _reason(exc):
     """The first line of what the driver said."""
-    return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    text = str(exc.orig if getattr(exc, 'orig', None) is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _recorded_revision():
@@ -125,6 +200,11 @@ def _recorded_revision():
             return snapshot.revision(connection)
     except sa.exc.DBAPIError:
         return ()
+
+
+def _model_tables():
+    """The table names the app's models define."""
+    return set(current_app.extensions['migrate'].db.metadata.tables)
 
 
 def _engine():

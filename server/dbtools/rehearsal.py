@@ -15,12 +15,14 @@ Empty tables and columns hold nothing to lose: they are reported as *dropped*, n
 """
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 from flask import current_app
 
-from dbtools import atomic, errors, snapshot
+from dbtools import errors, safety, snapshot, targets
 
 
 @dataclass
@@ -34,43 +36,73 @@ class Step:
     lost: list = field(default_factory=list)
 
 
-class RehearsalFailed(Exception):
-    """A step failed; nothing was kept."""
-
-
 def rehearse(target='head'):
     """Run every step from the current revision to `target`, roll back; return the starting
-    revision and the Steps."""
+    revision, the Steps, and the PostgreSQL sequences that moved on all the same."""
     migrate = current_app.extensions['migrate']
     config = migrate.migrate.get_config()
-    engine = atomic.migration_engine(migrate.db.engine)
+    script = ScriptDirectory.from_config(config)
+    _check_env(script)
     steps = []
-    with engine.connect() as connection:
+
+    def after_step(ctx, step, heads, run_args):
+        """Alembic's on_version_apply hook: compare the data with the step before."""
+        nonlocal before
+        if ctx.connection is not connection:
+            # Only a stock env.py gets here (it migrates on a connection of its own); raising
+            # inside the step's transaction rolls that step back.
+            raise errors.Explained(*STOCK_ENV)
+        after = snapshot.take(connection, row_limit=0, fingerprints=True)
+        steps.append(compare(_title(step), before, after))
+        before = after
+
+    with (
+        safety.migrating(current_app, on_step=after_step),
+        migrate.db.engine.connect() as connection,
+    ):
         transaction = connection.begin()
         try:
             before = snapshot.take(connection, row_limit=0, fingerprints=True)
             start = before.revision
-            upgrade = _is_upgrade(ScriptDirectory.from_config(config), before.revision, target)
-
-            def after_step(ctx, step, heads, run_args):
-                """Alembic's on_version_apply hook: compare the data with the step before."""
-                nonlocal before
-                after = snapshot.take(connection, row_limit=0, fingerprints=True)
-                steps.append(compare(_title(step), before, after))
-                before = after
-
-            config.attributes.update(
-                connection=connection, on_version_apply=after_step, configure_logger=False
-            )
-            (command.upgrade if upgrade else command.downgrade)(config, target)
-        except errors.Explained:
-            raise
-        except Exception as exc:
-            reason = str(getattr(exc, 'orig', None) or exc).strip().splitlines()[0]
-            raise RehearsalFailed(f'step {len(steps) + 1} failed: {reason}') from exc
+            goal = targets.check(script, start, target, 'rehearse') or target
+            upgrade = _is_upgrade(script, start, goal)
+            config.attributes.update(connection=connection, configure_logger=False)
+            counters = _sequences(connection)
+            (command.upgrade if upgrade else command.downgrade)(config, goal)
         finally:
             transaction.rollback()
-    return start, steps
+        moved = sorted(k for k, v in _sequences(connection).items() if counters.get(k) != v)
+        connection.rollback()
+    return start, steps, moved
+
+
+def _sequences(connection):
+    """{sequence: last value} on PostgreSQL, whose sequences a rollback does not rewind."""
+    if connection.dialect.name != 'postgresql':
+        return {}
+    rows = connection.execute(
+        sa.text(
+            'SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = current_schema()'
+        )
+    )
+    return dict(rows.all())
+
+
+# The project's env.py passes rehearsal's connection on to Alembic; the stock one cannot.
+STOCK_ENV = (
+    'migrations/env.py does not use the connection `flask db rehearse` hands it (it looks '
+    "like Flask-Migrate's stock template, written by `flask db init`), so a rehearsal would "
+    'change the real database',
+    "restore the project's env.py with `git checkout server/migrations/env.py`; every other "
+    'command works with either',
+)
+
+
+def _check_env(script):
+    """Refuse up front when env.py ignores config.attributes['connection']."""
+    env = Path(script.dir, 'env.py')
+    if env.exists() and "attributes.get('connection')" not in env.read_text():
+        raise errors.Explained(*STOCK_ENV)
 
 
 def compare(title, before, after):
@@ -137,6 +169,9 @@ def _describe_kept_table(result, old, new, moved):
     if new.row_count < old.row_count:
         result.lost.append(f'table {old.name}: {_rows(old.row_count - new.row_count)}')
         return
+    added = new.row_count - old.row_count
+    if added:
+        result.new.append(f'{_rows(added)} in table {old.name}')
     for c in old.columns:
         now = new.column(c.name)
         values = c.fingerprint[0]
@@ -149,7 +184,12 @@ def _describe_kept_table(result, old, new, moved):
             result.lost.append(f'column {old.name}.{c.name}: {_values(values)}')
         elif now is None:
             result.dropped.append(f'column {old.name}.{c.name} (no values)')
-        elif now is not None and values and now.fingerprint != c.fingerprint:
+        elif added and now.fingerprint[0] < values:
+            # New rows change every fingerprint; fewer values than before is still a loss.
+            result.lost.append(
+                f'column {old.name}.{c.name}: {_values(values - now.fingerprint[0])} emptied'
+            )
+        elif not added and values and now.fingerprint != c.fingerprint:
             result.lost.append(
                 f'column {old.name}.{c.name}: values rewritten '
                 f'({_values(values)} before, {_values(now.fingerprint[0])} after)'
@@ -208,7 +248,7 @@ def _count(n, noun):
     return f'{n} {noun}' if n == 1 else f'{n} {noun}s'
 
 
-def report(steps, start, target, url):
+def report(steps, start, target, url, moved=()):
     """The text `flask db rehearse` prints, and its exit status (1 when anything is lost)."""
     lines = [f'Rehearsing {" ".join(start) or "base"} -> {target} on {url}; nothing is kept.']
     if not steps:
@@ -226,4 +266,9 @@ def report(steps, start, target, url):
         lines.append(f'{lost} table(s) or column(s) would lose data. The database is unchanged.')
     else:
         lines.append('Nothing would be lost. The database is unchanged.')
+    if moved:
+        lines.append(
+            f'Except: the sequence(s) {", ".join(moved)} moved on; PostgreSQL never rewinds a '
+            'sequence on rollback, so the next new row gets a higher id (harmless).'
+        )
     return '\n'.join(lines), 1 if lost else 0

@@ -2,15 +2,17 @@
 
 Autogenerate compares the models with the database and cannot tell a renamed table or column
 from one dropped and another created: the script it writes would drop the old one with all its
-data. `review()` runs from env.py's process_revision_directives hook. It rewrites nothing. For
-every drop it prints a warning, naming the rename operation to paste where a drop looks like a
-rename, and it puts the same text as comments at the top of the new script's upgrade().
+data. `review()` rewrites nothing. For every drop it prints a warning, naming the rename
+operation to paste where a drop looks like a rename, and it puts the same text as comments at
+the top of the new script's upgrade(). It runs from Alembic's process_revision_directives hook,
+which safety.py hands to Migrate's configure_args, so Flask-Migrate's stock env.py runs it too.
 
 A likely table rename: a dropped table and a created table with the same column names and
 compatible types. A likely column rename: a dropped and an added column of compatible types in
 the same table. Compatible means the same kind of SQLAlchemy type (both text, both integers…).
 """
 
+import logging
 import textwrap
 
 import click
@@ -30,6 +32,19 @@ def _render_note(_autogen_context, note):
     """Render the note as Python comments, wrapped to fit the editor."""
     wrapped = (textwrap.wrap(line, width=88, subsequent_indent='    ') for line in note.lines)
     return [f'# {part}' for parts in wrapped for part in parts]
+
+
+def process_revision_directives(context, revision, directives):
+    """Alembic's hook for `flask db migrate`: no empty revision (as Flask-Migrate's template
+    does), and a review of every drop in one that is not empty."""
+    if not getattr(context.config.cmd_opts, 'autogenerate', False):
+        return
+    script = directives[0]
+    if script.upgrade_ops.is_empty():
+        directives[:] = []
+        logging.getLogger('alembic.env').info('No changes in schema detected.')
+    else:
+        review(script)
 
 
 def review(script):

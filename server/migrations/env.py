@@ -3,24 +3,24 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
-
-from dbtools import atomic, errors, renames
+from sqlalchemy.engine import Connection
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
 
 # Interpret the config file for Python logging.
-# This line sets up loggers basically. `flask db rehearse` and the tests
-# turn it off to keep their own output (Alembic's cookbook pattern).
+# This line sets up loggers basically.
+# CHANGED: `flask db rehearse` and the tests turn it off to keep their own output
+# (Alembic's cookbook pattern).
 if config.attributes.get('configure_logger', True):
     fileConfig(config.config_file_name)
 logger = logging.getLogger('alembic.env')
 
 
 def get_engine():
-    # Flask-SQLAlchemy 3 has `db.engine`; the template's first try, db.get_engine(),
-    # is deprecated there and warns.
+    # CHANGED: Flask-SQLAlchemy 3 has `db.engine`; the template's first try,
+    # db.get_engine(), is deprecated there and warns.
     return current_app.extensions['migrate'].db.engine
 
 
@@ -89,32 +89,36 @@ def run_migrations_online():
             if script.upgrade_ops.is_empty():
                 directives[:] = []
                 logger.info('No changes in schema detected.')
-            else:
-                # HOOK (dbtools/renames.py): warn where a drop looks like a rename.
-                renames.review(script)
 
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
-    # HOOK (dbtools/atomic.py): one transaction per revision, on SQLite too,
-    # and one migrating process at a time. `flask db rehearse` passes in its
-    # own connection and a callback through config.attributes.
-    with atomic.connect(get_engine(), config.attributes) as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **atomic.configure_args(config.attributes),
-            **conf_args
-        )
+    # CHANGED: a caller may hand in its own Connection, or an Engine, as
+    # config.attributes['connection'] (Alembic's cookbook): `flask db rehearse`
+    # does, to roll everything back, and so does pytest-alembic.
+    given = config.attributes.get('connection')
+    if isinstance(given, Connection):
+        run_on(given, conf_args)
+        return
+    connectable = given if given is not None else get_engine()
 
-        with context.begin_transaction():
-            context.run_migrations()
+    with connectable.connect() as connection:
+        run_on(connection, conf_args)
 
 
-# HOOK (dbtools/errors.py): expected mistakes become one line and a hint.
-with errors.explained(config):
-    if context.is_offline_mode():
-        run_migrations_offline()
-    else:
-        run_migrations_online()
+def run_on(connection, conf_args):
+    context.configure(
+        connection=connection,
+        target_metadata=get_metadata(),
+        **conf_args
+    )
+
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -19,7 +19,7 @@ from flask import Flask
 from flask_migrate import Migrate
 
 import dbtools
-from dbtools import lesson, rehearsal, seeding, snapshot
+from dbtools import lesson, rehearsal, safety, seeding, snapshot
 from models import db
 
 SERVER = Path(__file__).resolve().parents[1]
@@ -43,13 +43,13 @@ class Chain:
         return self.revisions[step - 1] if step else 'base'
 
     def upgrade(self, target='head'):
-        """`flask db upgrade target`, in process."""
-        with self.app.app_context():
+        """`flask db upgrade target`, in process, with the same safety nets."""
+        with self.app.app_context(), safety.migrating(self.app):
             command.upgrade(self.config, target)
 
     def downgrade(self, target):
-        """`flask db downgrade target`, in process."""
-        with self.app.app_context():
+        """`flask db downgrade target`, in process, with the same safety nets."""
+        with self.app.app_context(), safety.migrating(self.app):
             command.downgrade(self.config, target)
 
     def snapshot(self, **options):

@@ -11,7 +11,7 @@ from chain import Chain, copy_migrations, run_flask
 from dbtools.settings import DatabaseURLError
 from models import db
 
-PREFIX = 'ERROR [flask_migrate] Error: '
+PREFIX = 'Error: '
 
 
 def error_lines(output):

@@ -150,8 +150,11 @@ def test_a_failing_step_is_reported_and_nothing_is_kept(make_app, chain, tmp_pat
     assert rehearse(broken) == (
         2,
         [
-            'Error: step 1 failed: injected failure',
-            '  Hint: nothing was kept; fix that revision and rehearse again',
+            'Error: revision fa11ed000005 (extra revision fa11ed000005) failed in upgrade(): '
+            'RuntimeError: injected failure; it was rolled back and the database is still at '
+            f'{chain.rev(4)}',
+            '  Hint: fix upgrade() in migrations/versions/fa11ed000005_extra.py, then run the '
+            'command again',
         ],
     )
     assert unchanged(broken) == before, 'rehearsal changed the database'

@@ -38,7 +38,7 @@ SERVER = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(SERVER))
 
 from app import create_app  # noqa: E402
-from dbtools import rehearsal, seeding, snapshot  # noqa: E402
+from dbtools import rehearsal, safety, seeding, snapshot  # noqa: E402
 from models import db  # noqa: E402
 
 ROWS = [0, 10_000, 100_000, 1_000_000]
@@ -207,7 +207,7 @@ class database:
         if self.backend != 'sqlite':
             self._admin(f'DROP DATABASE IF EXISTS "{self.name}"', f'CREATE DATABASE "{self.name}"')
         app = create_app({'SQLALCHEMY_DATABASE_URI': self.url})
-        with app.app_context():
+        with app.app_context(), safety.migrating(app):
             command.upgrade(config(app, SERVER / 'migrations'), BEFORE_RENAMES)
             start = time.perf_counter()
             with db.engine.begin() as connection:
@@ -248,7 +248,8 @@ def measure(url, directory, backend, rows, variant, repeat):
     """Time upgrade to head and downgrade to revision 2, in process and as a command."""
     app = create_app({'SQLALCHEMY_DATABASE_URI': url})
     ups, downs = [], []
-    with app.app_context():
+    # The same safety nets as `flask db upgrade` (one transaction per revision).
+    with app.app_context(), safety.migrating(app):
         cfg = config(app, directory)
         before = contents(db.engine)
         for _ in range(repeat):

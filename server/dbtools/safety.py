@@ -1,0 +1,80 @@
+"""Flask-Migrate's own `flask db` commands, with the project's safety nets around them.
+
+The nets live here and not in migrations/env.py, so that a student who runs `flask db init`
+again, and gets Flask-Migrate's stock env.py, loses none of them:
+
+- one migrating command at a time, and one transaction per revision (atomic.py);
+- rename warnings for `flask db migrate` (renames.py);
+- targets checked before anything runs (targets.py);
+- mistakes told in one line and a hint (errors.py).
+
+The stock env.py hands Migrate's `configure_args` to Alembic's context.configure(); that is
+where the transaction settings and the rename review go in. Everything else wraps the command.
+"""
+
+import contextlib
+import functools
+
+import flask_migrate
+from alembic.script import ScriptDirectory
+from flask import current_app
+from flask.cli import with_appcontext
+
+from dbtools import atomic, errors, renames, snapshot, targets
+
+# Commands that write to the database take the migration lock; the others only read.
+WRITING = {'upgrade', 'downgrade', 'stamp'}
+
+
+def wrap(db_group):
+    """Put every Flask-Migrate command of the `db` group behind the safety nets, once."""
+    for name, command in db_group.commands.items():
+        function = getattr(flask_migrate, name.replace('-', '_'), None)
+        # Flask-Migrate's catch_errors keeps the function it wraps; we do our own reporting.
+        unwrapped = getattr(function, '__wrapped__', None)
+        if unwrapped is None or getattr(command, 'guarded', False):
+            continue
+        command.callback = with_appcontext(_guarded(name, unwrapped))
+        command.guarded = True
+
+
+def _guarded(name, function):
+    """`function` (a Flask-Migrate command) run inside migrating() and reported()."""
+
+    @functools.wraps(function)
+    def run(**params):
+        config = current_app.extensions['migrate'].migrate.get_config(params.get('directory'))
+        script = ScriptDirectory.from_config(config)
+        with errors.reported(script=script), migrating(current_app, write=name in WRITING):
+            if name in ('upgrade', 'downgrade') and not params.get('sql'):
+                check_target(script, params['revision'], name)
+            function(**params)
+
+    return run
+
+
+def check_target(script, target, command):
+    """Refuse a target that cannot work, before anything runs; see targets.py."""
+    with current_app.extensions['migrate'].db.engine.connect() as connection:
+        current = snapshot.revision(connection)
+    return targets.check(script, current, target, command)
+
+
+@contextlib.contextmanager
+def migrating(app, write=True, on_step=None):
+    """Run the enclosed Alembic command with the safety nets; `on_step(**info)` after each
+    revision, inside its transaction."""
+    migrate = app.extensions['migrate']
+    engine = atomic.prepare(migrate.db.engine)
+    callbacks = [on_step] if on_step else []
+    saved = dict(migrate.configure_args)
+    migrate.configure_args.update(atomic.configure_args(callbacks))
+    migrate.configure_args.setdefault(
+        'process_revision_directives', renames.process_revision_directives
+    )
+    try:
+        with atomic.one_at_a_time(engine) if write else contextlib.nullcontext():
+            yield
+    finally:
+        migrate.configure_args.clear()
+        migrate.configure_args.update(saved)
