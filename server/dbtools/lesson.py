@@ -381,8 +381,8 @@ def models_step(path):
 
 STOCK_ENV_NOTE = (
     "migrations/env.py is Flask-Migrate's stock template (from `flask db init`), not the "
-    "project's: it warns on every command and `flask db rehearse` cannot use it. "
-    "Restore the project's with `git checkout server/migrations/env.py`."
+    "project's: every command works with it except `flask db rehearse`. Restore the "
+    "project's with `git checkout server/migrations/env.py`."
 )
 
 
