@@ -1,8 +1,9 @@
 """`flask lesson start` and `flask lesson solution`: the files and database of the code-along.
 
-The reference solution is server/solution/ (models.py and versions/), the one copy maintained
-by hand. On main, server/models.py and server/migrations/versions/ are byte-identical copies of
-it, which `flask lesson solution --restore` writes back (CI checks that they match). Neither
+The reference solution is server/solution/ (models.py, env.py and versions/), the one copy
+maintained by hand. On main, server/models.py, server/migrations/env.py and
+server/migrations/versions/ are byte-identical copies of it, which `flask lesson solution
+--restore` writes back (CI checks that they match). Neither
 command throws a student's work away unless told to with --force: a models.py that is not one
 of the lesson's own (dbtools/lesson.MODELS) and a revision that is not byte for byte one of
 the reference's count as work.
@@ -59,6 +60,9 @@ def restore(migrations, engine, force=False):
     for script in reference_revisions():
         shutil.copy(script.path, migrations / 'versions')
     said = ['models.py and migrations/versions are the finished lesson again.']
+    if lesson.is_stock_env(migrations / 'env.py'):
+        shutil.copy(SOLUTION / 'env.py', migrations / 'env.py')
+        said.append("migrations/env.py is the project's again, instead of the stock template.")
     reference = {script.revision for script in reference_revisions()}
     with engine.connect() as connection:
         recorded = snapshot.revision(connection)

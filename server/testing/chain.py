@@ -102,10 +102,12 @@ def losses(before, after):
 
 
 def reference_migrations(target):
-    """Copy server/migrations to `target` with the reference revisions as versions/."""
+    """Copy server/migrations to `target` with the reference env.py and revisions, so a
+    student's stock env.py (from `flask db init`) or own revisions change no tool test."""
     ignore = shutil.ignore_patterns('__pycache__', 'versions')
     shutil.copytree(SERVER / 'migrations', target, ignore=ignore)
     shutil.copytree(SOLUTION / 'versions', target / 'versions', ignore=ignore)
+    shutil.copy(SOLUTION / 'env.py', target / 'env.py')
     return target
 
 

@@ -251,6 +251,17 @@ def test_solution_restore_puts_the_finished_lesson_back(make_app, tmp_path):
     ]
 
 
+def test_solution_restore_puts_back_the_projects_env_py_over_a_stock_one(make_app, tmp_path):
+    project = copy_project(tmp_path)
+    shutil.copy(STOCK_ENV, project / 'migrations' / 'env.py')
+    runner = make_app(MIGRATIONS_DIR=project / 'migrations').test_cli_runner()
+    result = runner.invoke(args=['lesson', 'solution', '--restore'])
+    assert result.output.splitlines()[1] == (
+        "migrations/env.py is the project's again, instead of the stock template."
+    )
+    assert (project / 'migrations' / 'env.py').read_bytes() == (SOLUTION / 'env.py').read_bytes()
+
+
 def test_flask_lesson_check_exits_1_until_all_four_steps_are_done(make_app, tmp_path):
     runner = make_app(MIGRATIONS_DIR=at_step(tmp_path, 3) / 'migrations').test_cli_runner()
     result = runner.invoke(args=['lesson', 'check'])
