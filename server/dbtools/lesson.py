@@ -198,11 +198,7 @@ def check(migrations, models=None, url=None):
     if is_stock_env(migrations / 'env.py'):
         report.notes.append(STOCK_ENV_NOTE)
     model_step = models_step(models) if models is not None else None
-    try:
-        script = ScriptDirectory(str(migrations))
-        chain, problem = revision_chain(script)
-    except Exception as exc:
-        chain, problem = [], f'migrations/versions cannot be read: {_first_line(exc)}'
+    script, chain, problem = revision_chain(migrations)
     if problem:
         report.notes.append(problem)
     with _scratch_engine(url) as engine:
@@ -232,16 +228,26 @@ def render(report):
     return '\n'.join(lines), 0 if done == len(STEPS) else 1
 
 
-def revision_chain(script):
-    """The revision ids from base to head, and a problem line when they do not form one line."""
-    heads = script.get_heads()
-    chain = [r.revision for r in reversed(list(script.walk_revisions()))]
+def revision_chain(migrations):
+    """(Alembic's ScriptDirectory, the revision ids from base to head, a problem line or None
+    when the revisions cannot be read or do not form one line)."""
+    try:
+        script = ScriptDirectory(str(migrations))
+        heads = script.get_heads()
+        chain = [r.revision for r in reversed(list(script.walk_revisions()))]
+    except Exception as exc:
+        return None, [], f'migrations/versions cannot be read: {_first_line(exc)}'
     if len(heads) > 1:
-        return [], (
-            f'migrations/versions has {len(heads)} heads ({", ".join(sorted(heads))}): two '
-            'revisions follow the same one; keep one revision per step and delete the extra file'
+        return (
+            script,
+            [],
+            (
+                f'migrations/versions has {len(heads)} heads ({", ".join(sorted(heads))}): two '
+                'revisions follow the same one; keep one revision per step and delete the '
+                'extra file'
+            ),
         )
-    return chain, None
+    return script, chain, None
 
 
 def _walk(engine, script, chain, report):
@@ -326,12 +332,11 @@ def _next_actions(report, model_step, broken_chain):
                     _migrate_todo(n)
                 )
             step.upgrade = step.downgrade = step.reason
+        elif step.status == NOT_YET and broken_chain:
+            step.upgrade = step.downgrade = 'the revisions cannot be graded as they are.'
+            step.todo = 'fix them first (see the note above).'
         elif step.status == NOT_YET:
-            step.todo = (
-                'fix the revisions first (see the note above).'
-                if broken_chain
-                else f'finish step {first_open.number} first.'
-            )
+            step.todo = f'finish step {first_open.number} first.'
             step.upgrade = step.downgrade = f'it waits for step {first_open.number}.'
     last = report.steps[-1]
     if last.status == DONE and model_step is not None and model_step != 4:

@@ -11,7 +11,6 @@ files (a stock env.py, say) are not errors here (conftest.py).
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from chain import SERVER, app_for
 from dbtools import lesson, seeding
@@ -54,7 +53,7 @@ def all_steps_done(report):
 
 def test_the_revisions_form_one_line_from_base():
     """One head and no branches: two heads make `flask db upgrade` refuse to run."""
-    _chain, problem = lesson.revision_chain(ScriptDirectory(str(MIGRATIONS)))
+    _script, _chain, problem = lesson.revision_chain(MIGRATIONS)
     if problem:
         pytest.fail(problem, pytrace=False)
 

@@ -150,6 +150,18 @@ def test_two_heads_are_named_in_a_note(tmp_path):
     assert report.done == 0
 
 
+def test_a_revision_that_cannot_be_read_is_named_in_a_note(tmp_path):
+    project = at_step(tmp_path, 2)
+    (project / 'migrations' / 'versions' / 'step2_mine.py').write_text('def upgrade(:\n')
+    report, lines, _status = checked(project)
+    assert lines[0].startswith('Note: migrations/versions cannot be read: '), lines[0]
+    assert report.done == 0
+    assert report.step(1).failure('upgrade') == (
+        'step 1 (initial migration): the revisions cannot be graded as they are. Next: fix '
+        'them first (see the note above).'
+    )
+
+
 def test_a_stock_env_py_is_named_and_does_not_change_the_grade(tmp_path):
     project = at_step(tmp_path, 4)
     shutil.copy(STOCK_ENV, project / 'migrations' / 'env.py')
