@@ -59,6 +59,10 @@ def checked(project):
     return report, text.splitlines(), status
 
 
+def test_the_last_steps_models_are_the_reference_models_py():
+    assert lesson.MODELS[4] == (SOLUTION / 'models.py').read_text()
+
+
 def test_the_finished_lesson_is_four_steps_done(tmp_path):
     report, lines, status = checked(copy_project(tmp_path))
     assert status == 0 and report.done == 4
