@@ -13,7 +13,7 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 
-from chain import SOLUTION, Chain, copy_project
+from chain import SOLUTION, Chain, app_for, copy_project
 from dbtools import codealong, lesson
 
 REFERENCE = [Path(script.path) for script in codealong.reference_revisions()]
@@ -172,6 +172,17 @@ def test_a_stock_env_py_is_named_and_does_not_change_the_grade(tmp_path):
     report, lines, status = checked(project)
     assert lines[0] == f'Note: {lesson.STOCK_ENV_NOTE}'
     assert (report.done, status) == (4, 0)
+
+
+def test_a_stock_env_py_upgrades_without_its_warning_failing_the_suite(database_url, tmp_path):
+    """Alembic loads env.py as the module env_py: conftest leaves its warnings alone."""
+    project = at_step(tmp_path, 4)
+    shutil.copy(STOCK_ENV, project / 'migrations' / 'env.py')
+    app, models = app_for(project / 'models.py', project / 'migrations', database_url, 'stock')
+    result = app.test_cli_runner().invoke(args=['db', 'upgrade'])
+    with app.app_context():
+        models.db.engine.dispose()
+    assert result.exit_code == 0, result.output
 
 
 def test_models_py_behind_the_migrations_is_wrong_at_the_end(tmp_path):
