@@ -42,12 +42,14 @@ def own_work(migrations):
 def start(migrations, engine, force=False):
     """Put models.py at step 1, remove every revision and empty the database; return lines."""
     _refuse_to_lose_work(migrations, force, 'start')
+    # The database first: when it cannot be reached, no file has changed yet.
+    emptied = empty_database(engine)
     (migrations.parent / 'models.py').write_text(lesson.MODELS[1])
     removed = _clear_versions(migrations)
     return [
         f"models.py is the lesson's step 1 (the Employee model); removed {removed} "
         'revision file(s) from migrations/versions.',
-        empty_database(engine),
+        emptied,
         'Next: read models.py, then run `flask db migrate -m "initial migration"`.',
     ]
 
@@ -55,6 +57,9 @@ def start(migrations, engine, force=False):
 def restore(migrations, engine, force=False):
     """Put the finished lesson back: the reference models.py and revisions; return lines."""
     _refuse_to_lose_work(migrations, force, 'solution --restore')
+    # The database first: when it cannot be reached, no file has changed yet.
+    with engine.connect() as connection:
+        recorded = snapshot.revision(connection)
     shutil.copy(SOLUTION / 'models.py', migrations.parent / 'models.py')
     _clear_versions(migrations)
     for script in reference_revisions():
@@ -64,8 +69,6 @@ def restore(migrations, engine, force=False):
         shutil.copy(SOLUTION / 'env.py', migrations / 'env.py')
         said.append("migrations/env.py is the project's again, instead of the stock template.")
     reference = {script.revision for script in reference_revisions()}
-    with engine.connect() as connection:
-        recorded = snapshot.revision(connection)
     if set(recorded) - reference:
         # The database names a revision that no longer exists: no command could move it.
         said.append(empty_database(engine))

@@ -236,6 +236,19 @@ def test_start_from_the_finished_lesson(make_app, tmp_path, database_url):
         assert sa.inspect(app.extensions['migrate'].db.engine).get_table_names() == []
 
 
+def test_start_changes_nothing_when_the_database_cannot_be_reached(make_app, tmp_path):
+    project = copy_project(tmp_path)
+    before = sorted(p.read_bytes() for p in project.rglob('*.py'))
+    app = make_app(
+        MIGRATIONS_DIR=project / 'migrations',
+        SQLALCHEMY_DATABASE_URI='postgresql+psycopg://me@127.0.0.1:1/nowhere',
+    )
+    result = app.test_cli_runner().invoke(args=['lesson', 'start'])
+    assert result.exit_code == 1
+    assert result.output.startswith('Error: cannot reach the database '), result.output
+    assert sorted(p.read_bytes() for p in project.rglob('*.py')) == before
+
+
 def test_start_with_force_throws_the_students_work_away(make_app, tmp_path):
     project = at_step(tmp_path, 3)
     runner = make_app(MIGRATIONS_DIR=project / 'migrations').test_cli_runner()
