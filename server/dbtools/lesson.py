@@ -267,7 +267,7 @@ def _walk(engine, script, chain, report):
             _migrate(engine, script, revision, upgrade=True)
         except Exception as exc:
             step.status = WRONG
-            step.reason = step.upgrade = f'its upgrade fails after a downgrade: {_first_line(exc)}'
+            step.reason = step.upgrade = f'its upgrade fails after a downgrade: {_first_line(exc)}.'
             return
         _seed(engine, number)
         step.status = DONE
@@ -310,7 +310,8 @@ def _downgrade_check(engine, script, below, number):
     if wrong:
         lost = rehearsal.compare('', before, after).lost
         if lost:
-            return f'its downgrade loses data ({"; ".join(lost)}); {FIXES.get(number, "")}.'
+            fix = FIXES.get(number, 'keep the data')
+            return f'its downgrade loses data ({"; ".join(lost)}); {fix}.'
         return f'after its downgrade {wrong}.'
     return None
 

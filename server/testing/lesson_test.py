@@ -126,6 +126,26 @@ def test_autogenerates_drop_and_create_is_recognised_as_the_trap(tmp_path):
     assert report.step(4).status == lesson.NOT_YET
 
 
+def test_a_downgrade_that_drops_and_creates_is_the_trap_too(tmp_path):
+    trap = student_revision(3).replace(
+        "    op.rename_table('departments', 'department')",
+        "    op.create_table('department', sa.Column('id', sa.Integer(), primary_key=True),\n"
+        "        sa.Column('name', sa.String(), nullable=False),\n"
+        "        sa.Column('address', sa.String()))\n"
+        "    op.drop_table('departments')",
+    )
+    report, _lines, _status = checked(at_step(tmp_path, 3, step3=trap))
+    assert report.step(3).failure('upgrade') is None
+    assert (
+        report.step(3)
+        .failure('downgrade')
+        .startswith(
+            'step 3 (rename department): its downgrade loses data (table departments: 2 rows); '
+            'rename it with op.rename_table. Next: edit revision 3: '
+        )
+    )
+
+
 def test_a_downgrade_that_does_not_undo_its_upgrade_is_wrong(tmp_path):
     wrong = student_revision(4).replace(
         "op.alter_column('departments', 'location', new_column_name='address')", 'pass'
