@@ -1,8 +1,11 @@
 """Tooling around the lesson, kept out of app.py and models.py so they stay plain.
 
 - snapshot.py: what the database holds now (the viewer, `flask schema`, rehearsal, tests)
+- safety.py: Flask-Migrate's `flask db` commands with the safety nets below around them
 - atomic.py: one transaction per revision, on SQLite too; one migrating process at a time
+- targets.py: upgrade/downgrade/rehearse targets checked before anything runs
 - errors.py: expected mistakes as one line and a hint
+- settings.py: DATABASE_URL checked, its password kept maskable, a connect timeout
 - renames.py: `flask db migrate` warnings where autogenerate would drop data
 - rehearsal.py: `flask db rehearse`, a dry run of migrations on the real data
 - viewer.py: the read-only page at / and /schema.json
@@ -12,9 +15,10 @@
 
 
 def init_app(app):
-    """Check DATABASE_URL, then add the viewer page and the extra `flask` commands."""
+    """Check DATABASE_URL, then add the viewer page, the extra `flask` commands and the
+    safety nets around Flask-Migrate's own."""
     from dbtools import cli, settings, viewer
 
-    settings.check_database_url(app.config['SQLALCHEMY_DATABASE_URI'])
+    settings.configure(app)
     app.register_blueprint(viewer.bp)
     cli.register(app)

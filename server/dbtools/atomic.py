@@ -18,7 +18,6 @@ import sqlite3
 
 import click
 import sqlalchemy as sa
-from sqlalchemy.pool import NullPool
 
 # Any fixed number will do: advisory locks are scoped to one database.
 LOCK_KEY = 2026_1123_0001
@@ -72,17 +71,14 @@ def one_at_a_time(engine):
     if dialect not in ('postgresql', 'mysql', 'mariadb'):
         yield
         return
-    lock = sa.create_engine(engine.url, poolclass=NullPool)
-    try:
-        with lock.connect() as connection:
-            if dialect == 'postgresql':
-                held = _advisory(connection)
-            else:
-                held = _named(connection, engine.url.database)
-            with held:
-                yield
-    finally:
-        lock.dispose()
+    # A connection of its own (with the app's connect timeout), held for the whole command.
+    with engine.connect() as connection:
+        if dialect == 'postgresql':
+            held = _advisory(connection)
+        else:
+            held = _named(connection, engine.url.database)
+        with held:
+            yield
 
 
 @contextlib.contextmanager

@@ -22,9 +22,11 @@ def register(app):
     app.cli.add_command(seed)
     app.cli.add_command(lesson)
     db_group.add_command(rehearse)
+    db_group.add_command(sql)
     # Let `flask db downgrade -1` mean what the lesson says, instead of click rejecting
-    # "-1" as an unknown option.
-    db_group.commands['downgrade'].context_settings['ignore_unknown_options'] = True
+    # "-1" as an unknown option (and let `flask db upgrade -1` get a real answer).
+    for name in ('upgrade', 'downgrade'):
+        db_group.commands[name].context_settings['ignore_unknown_options'] = True
 
 
 @click.command()
@@ -128,3 +130,19 @@ def solution(step, restore, force):
         click.echo('\n'.join(said))
         return
     click.echo(codealong.solution(step or codealong.next_step(migrations)))
+
+
+@click.command()
+@click.argument('revision', required=False)
+@click.option('--down', is_flag=True, help="Show the downgrade's SQL instead.")
+@with_appcontext
+def sql(revision, down):
+    """Print the SQL a revision runs on this database (default: the next pending one)."""
+    from dbtools import migration_sql
+
+    with errors.reported():
+        text = migration_sql.command_text(revision, down)
+    if text is None:
+        where = 'base: there is nothing to downgrade' if down else 'head: nothing is pending'
+        text = f'The database is at {where}.'
+    click.echo(text)

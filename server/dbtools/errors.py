@@ -139,8 +139,14 @@ def explain_database(exc):
 def _made_outside_migrations(exc):
     """A model's table that already exists: db.create_all() made it, not a revision."""
     reason = _reason(exc)
-    name = re.search(r"""(?:table|relation|Table) ["'`]?(\w+)["'`]? already exists""", reason)
-    if name is None or name.group(1) not in _model_tables():
+    # SQLite, PostgreSQL and MySQL each word it their own way.
+    name = re.search(
+        r"""(?:table|relation|Table) ["'`]?(\w+)["'`]? already exists"""
+        r'|another table or index with this name: ["`]?(\w+)',
+        reason,
+    )
+    table = name and (name.group(1) or name.group(2))
+    if table not in _model_tables():
         return None
     recorded = _recorded_revision()
     if not recorded:
@@ -152,7 +158,7 @@ def _made_outside_migrations(exc):
             'and run `flask db upgrade`',
         )
     return Explained(
-        f'table {name.group(1)} already exists although the database is at revision '
+        f'table {table} already exists although the database is at revision '
         f'{", ".join(recorded)}: it was made outside migrations, probably by db.create_all()',
         f'drop that table (it is not part of revision {", ".join(recorded)}) or delete the '
         'database and run `flask db upgrade`; let migrations create tables, not db.create_all()',

@@ -45,7 +45,9 @@ def _guarded(name, function):
     def run(**params):
         config = current_app.extensions['migrate'].migrate.get_config(params.get('directory'))
         script = ScriptDirectory.from_config(config)
-        with errors.reported(script=script), migrating(current_app, write=name in WRITING):
+        # Offline (--sql) runs only print SQL; they take no lock.
+        write = name in WRITING and not params.get('sql')
+        with errors.reported(script=script), migrating(current_app, write=write):
             if name in ('upgrade', 'downgrade') and not params.get('sql'):
                 check_target(script, params['revision'], name)
             function(**params)

@@ -32,8 +32,6 @@ def destination(script, current, target):
     here = order.index(current[0]) + 1 if current and current[0] in order else 0
     anchor, offset = form.group('anchor'), int(form.group('offset') or 0)
     if anchor == '':
-        if not offset:
-            return None
         start = here
     elif anchor in ('head', 'heads'):
         start = len(order)

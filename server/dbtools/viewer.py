@@ -4,11 +4,12 @@ All three show the same snapshot of the live database, so they are right at ever
 The routes only answer GET (Flask refuses POST and the rest with 405) and only read.
 """
 
+from dataclasses import asdict
+
 import sqlalchemy as sa
-from alembic.script import ScriptDirectory
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from dbtools import errors, snapshot
+from dbtools import drift, errors, migration_sql, snapshot
 
 bp = Blueprint('viewer', __name__, template_folder='templates')
 
@@ -20,14 +21,18 @@ def current_snapshot():
 
 
 def history(current):
-    """Base, then every revision up to head: id, message, and whether it is current/head/base."""
-    config = current_app.extensions['migrate'].migrate.get_config()
-    script = ScriptDirectory.from_config(config)
-    heads = set(script.get_heads())
+    """Base, then every revision up to head: id, message, whether it is current, the next
+    pending one, head or base, and its upgrade() and downgrade() with their SQL."""
+    scripts = migration_sql.scripts()
+    heads = set(scripts.get_heads())
+    pending = set(scripts.get_bases()) if not current else set()
+    for rev in filter(migration_sql.exists, current):
+        pending |= set(scripts.get_revision(rev).nextrev)
     base = {
         'id': 'base',
         'message': 'empty database, before the first revision',
         'current': not current,
+        'next': False,
         'head': False,
         'base': True,
     }
@@ -36,10 +41,13 @@ def history(current):
             'id': rev.revision,
             'message': rev.doc,
             'current': rev.revision in current,
+            'next': rev.revision in pending,
             'head': rev.revision in heads,
             'base': False,
+            'upgrade': asdict(migration_sql.render(rev.revision)),
+            'downgrade': asdict(migration_sql.render(rev.revision, down=True)),
         }
-        for rev in reversed(list(script.walk_revisions()))
+        for rev in reversed(list(scripts.walk_revisions()))
     ]
 
 
@@ -47,14 +55,26 @@ def history(current):
 def page():
     """The HTML view: revision history and every table with its rows."""
     snap = current_snapshot()
-    return render_template('viewer.html', snap=snap, history=history(snap.revision))
+    return render_template(
+        'viewer.html',
+        snap=snap,
+        history=history(snap.revision),
+        drift=drift.check(snap),
+        dialect=current_app.extensions['migrate'].db.engine.dialect.name,
+    )
 
 
 @bp.get('/schema.json')
 def schema_json():
-    """The same snapshot as JSON, plus the history."""
+    """The same snapshot as JSON, plus the history and any drift."""
     snap = current_snapshot()
-    return jsonify(snap.to_dict() | {'history': history(snap.revision)})
+    return jsonify(
+        snap.to_dict()
+        | {
+            'history': history(snap.revision),
+            'drift': [asdict(d) for d in drift.check(snap)],
+        }
+    )
 
 
 @bp.errorhandler(sa.exc.DBAPIError)
@@ -73,8 +93,9 @@ def database_error(exc):
 
 
 def render_text(snap):
-    """`flask schema`'s output: the revision, then one aligned table per database table."""
+    """`flask schema`'s output: the revision and any drift, then one aligned table per table."""
     lines = [f'Database: {snap.url}', f'Revision: {", ".join(snap.revision) or "base (empty)"}']
+    lines += [d.line() for d in drift.check(snap)]
     for table in snap.tables:
         shown = f'first {len(table.rows)} of ' if len(table.rows) < table.row_count else ''
         lines += ['', f'{table.name} ({shown}{table.row_count} rows)']

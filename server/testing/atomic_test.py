@@ -4,13 +4,16 @@ A temporary extra revision does real work (renames a table, adds a column, inser
 and then raises. The database must look exactly as if that revision had never started.
 """
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from sqlalchemy.pool import NullPool
 
 from chain import SOLUTION, Chain, copy_migrations, rows, run_flask, tables
-from dbtools import lesson
+from dbtools import atomic, lesson
+from models import db
 
 HALF_DONE = """
     op.rename_table('employees', 'staff')
@@ -73,3 +76,68 @@ def test_two_upgrades_at_once_apply_each_revision_exactly_once(server_database, 
     with engine.connect() as connection:
         versions = connection.exec_driver_sql('SELECT version_num FROM alembic_version').all()
     assert versions == [('510e00000005',)], f'alembic_version holds {versions}'
+
+
+@pytest.fixture
+def hold(app):
+    """hold() takes the migration lock as a first migrating process would; release.set()."""
+    release, holders = threading.Event(), []
+
+    def hold():
+        taken = threading.Event()
+
+        def holding():
+            with app.app_context(), atomic.one_at_a_time(atomic.prepare(db.engine)):
+                taken.set()
+                release.wait(timeout=30)
+
+        holders.append(threading.Thread(target=holding))
+        holders[-1].start()
+        assert taken.wait(timeout=30), 'the lock was never taken'
+        return release
+
+    yield hold
+    release.set()
+    for holder in holders:
+        holder.join(timeout=30)
+
+
+def test_a_second_migrating_command_waits_for_the_first(chain, hold, capsys, backend):
+    """SQLite has no advisory locks; a lock file stands in, and the second one waits."""
+    held = hold()
+    second = threading.Thread(target=chain.upgrade)
+    second.start()
+    second.join(timeout=0.3)
+    assert second.is_alive(), 'the second upgrade did not wait for the lock'
+    assert chain.snapshot().revision == (), f'{backend}: it migrated while the lock was held'
+    held.set()
+    second.join(timeout=30)
+    assert chain.snapshot().revision == (chain.rev(4),), 'it did not migrate once free'
+    assert 'waiting for it to finish' in capsys.readouterr().err
+
+
+def test_read_only_commands_never_wait_for_a_migration(chain, hold, runner):
+    chain.climb(2)
+    hold()
+    for args in (['db', 'current'], ['db', 'history'], ['schema']):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, f'{args}: {result.output}'
+        assert 'waiting' not in result.output, f'{args} waited for the lock'
+
+
+def test_rehearse_waits_for_a_running_migration(chain, hold):
+    chain.climb(2)
+    held = hold()
+    results, runner = [], chain.app.test_cli_runner()
+
+    def rehearse():
+        results.append(runner.invoke(args=['db', 'rehearse']))
+
+    rehearsing = threading.Thread(target=rehearse)
+    rehearsing.start()
+    rehearsing.join(timeout=0.3)
+    assert rehearsing.is_alive(), f'rehearse did not wait for the running migration: {results}'
+    held.set()
+    rehearsing.join(timeout=30)
+    assert results[0].exit_code == 0, results[0].output
+    assert 'waiting for it to finish' in results[0].output

@@ -4,6 +4,8 @@
 import pytest
 from flask import request
 
+from dbtools import lesson
+from models import db
 from tools import browser
 
 pytestmark = pytest.mark.skipif(
@@ -14,13 +16,23 @@ pytestmark = pytest.mark.skipif(
 def test_the_page_shows_each_revision_in_chromium(app, chain, tmp_path):
     chain.climb(2)
     with browser.serving(app) as url:
-        before = browser.capture(url, screenshot=tmp_path / 'revision-2.png')
+        # /#rev-<id> opens that revision, as a student's click on it does.
+        before = browser.capture(
+            f'{url}#rev-{chain.rev(4)}', screenshot=tmp_path / 'revision-2.png'
+        )
         chain.upgrade('head')
         after = browser.capture(url, screenshot=tmp_path / 'head.png')
 
     assert '<h2 id="table-department">department' in before, 'revision 2: department table'
     assert '<th>address<small>VARCHAR · nullable</small></th>' in before
     assert '<td>Building A, 4th Floor</td>' in before and '<td>Kai Uri</td>' in before
+    opened = before.split(f'<details id="rev-{chain.rev(4)}" open="">')[1].split('</details>')[0]
+    with app.app_context():
+        sql = lesson.SQL[db.engine.dialect.name][4][0]
+    assert f'<pre class="sql"><code>{sql}</code></pre>' in opened, 'revision 4: its SQL'
+    assert "op.alter_column('departments', 'address', new_column_name='location')" in opened
+    assert f'<details id="rev-{chain.rev(3)}" open="">' in before, 'the next revision is open'
+    assert f'<details id="rev-{chain.rev(3)}" open="">' not in after, 'applied, so not next'
     assert '<h2 id="table-departments">departments' in after, 'head: departments table'
     assert '<th>location<small>VARCHAR · nullable</small></th>' in after
     assert 'table-department"' not in after and '<td>Alena Lee</td>' in after

@@ -12,6 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import flask_migrate
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -24,6 +25,8 @@ from models import db
 
 SERVER = Path(__file__).resolve().parents[1]
 SOLUTION = SERVER / 'solution'
+# The env.py that `flask db init` writes.
+STOCK_ENV = Path(flask_migrate.__file__).parent / 'templates' / 'flask' / 'env.py'
 
 
 class Chain:
@@ -111,13 +114,16 @@ def reference_migrations(target):
     return target
 
 
-def copy_migrations(tmp_path, *extra, drop=()):
+def copy_migrations(tmp_path, *extra, drop=(), stock_env=False):
     """A scratch copy of the reference migrations with extra revisions added and named files
     removed.
 
-    Each extra revision is (id, parent id, upgrade body, downgrade body).
+    Each extra revision is (id, parent id, upgrade body, downgrade body). With `stock_env`,
+    env.py is Flask-Migrate's own template, as `flask db init` writes it.
     """
     target = reference_migrations(tmp_path / 'migrations')
+    if stock_env:
+        shutil.copy(STOCK_ENV, target / 'env.py')
     for path in target.glob('versions/*.py'):
         if any(path.name.startswith(rev) for rev in drop):
             path.unlink()

@@ -4,11 +4,16 @@ Each case checks the exact message, the exit status and an unchanged database. F
 prints explained errors through its logger, hence the `ERROR [flask_migrate]` prefix.
 """
 
+import socket
+import time
+
 import pytest
+import sqlalchemy as sa
 
 from app import create_app
 from chain import Chain, copy_migrations, run_flask
 from dbtools.settings import DatabaseURLError
+from dbtools.snapshot import masked_url
 from models import db
 
 PREFIX = 'Error: '
@@ -175,3 +180,198 @@ def test_autogenerate_on_a_database_behind_head(make_app, chain, tmp_path):
         '  Hint: run `flask db upgrade` first, then `flask db migrate`',
     ]
     assert chain.state() == before, 'the database changed'
+
+
+def target_error(chain, command, target, step):
+    """The two lines `flask db <command> <target>` prints at `step` (see dbtools/targets.py)."""
+    where = 'base (empty)' if step == 0 else f'revision {chain.rev(step)} ({step} of 4)'
+    listing = '`flask db history` lists the revisions; `flask db current` shows where you are'
+    return {
+        'past head': [
+            f'{PREFIX}{target} goes past the last revision: there are 4, and the database is '
+            f'at {where}',
+            f'  Hint: `flask db upgrade` goes to the last one (head); {listing}',
+        ],
+        'below base': [
+            f'{PREFIX}{target} goes below base: the database is at {where}',
+            f'  Hint: `flask db downgrade base` undoes every revision; {listing}',
+        ],
+        'at base': [
+            f'{PREFIX}the database is already at base (empty): there is nothing to downgrade',
+            '  Hint: `flask db upgrade` applies the revisions; `flask db current` shows where '
+            'you are',
+        ],
+        'empty': [
+            f"{PREFIX}no revision given: '' names nothing",
+            f'  Hint: use head, base, +1, -1 or an id; {listing}',
+        ],
+        'below': [
+            f'{PREFIX}{target} is below the database, which is at {where}: upgrade only goes up',
+            f'  Hint: to go down, run `flask db downgrade {target}`',
+        ],
+        'above': [
+            f'{PREFIX}{target} is above the database, which is at {where}: downgrade only goes '
+            'down',
+            f'  Hint: to go up, run `flask db upgrade {target}`',
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    'command, target, step, kind',
+    [
+        ('upgrade', '+9', 4, 'past head'),
+        ('upgrade', 'base+99', 0, 'past head'),
+        ('upgrade', 'head+1', 2, 'past head'),
+        ('upgrade', '', 0, 'empty'),
+        ('upgrade', '-1', 2, 'below'),
+        ('downgrade', None, 0, 'at base'),
+        ('downgrade', '-9', 2, 'below base'),
+        ('downgrade', 'base-1', 2, 'below base'),
+        ('downgrade', '+1', 2, 'above'),
+        ('downgrade', '', 3, 'empty'),
+    ],
+)
+def test_a_target_that_cannot_work_is_one_line(chain, runner, command, target, step, kind):
+    chain.climb(step)
+    before = chain.state()
+    args = ['db', command] + ([] if target is None else [target])
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1, f'{args} at step {step}: {result.output}'
+    shown = target_error(chain, command, target, step)[kind]
+    assert error_lines(result.output) == shown, f'{args} at step {step}'
+    assert chain.state() == before, f'{args}: the database changed'
+
+
+def test_a_failing_downgrade_names_its_own_revision(make_app, chain, tmp_path):
+    fifth = ('d0e500000005', chain.rev(4), 'pass', "raise KeyError('budget')")
+    broken = Chain(make_app(MIGRATIONS_DIR=copy_migrations(tmp_path, fifth)))
+    broken.climb(5)
+    before = broken.state()
+    result = broken.app.test_cli_runner().invoke(args=['db', 'downgrade', '-1'])
+    assert result.exit_code == 1
+    assert error_lines(result.output) == [
+        f'{PREFIX}revision d0e500000005 (extra revision d0e500000005) failed in downgrade(): '
+        "KeyError: 'budget'; it was rolled back and the database is still at d0e500000005",
+        '  Hint: fix downgrade() in migrations/versions/d0e500000005_extra.py, then run the '
+        'command again',
+    ]
+    assert broken.state() == before, 'the database changed'
+
+
+def read_only(app_url):
+    """The same SQLite file, opened read-only (root ignores file permissions, SQLite does not)."""
+    return f'sqlite:///file:{app_url.removeprefix("sqlite:///")}?mode=ro&uri=true'
+
+
+@pytest.mark.parametrize('args', [['db', 'upgrade'], ['seed', '--rows', '5'], ['seed']])
+def test_a_read_only_sqlite_file_is_named_as_the_cause(tmp_path, args):
+    """SQLite only: a server's read-only mode is a matter of grants, not of a file."""
+    url = f'sqlite:///{tmp_path / "lesson.db"}'
+    chain = Chain(create_app({'TESTING': True, 'SQLALCHEMY_DATABASE_URI': url}))
+    chain.climb(1, seed=False)
+    before = chain.state()
+    result = (
+        create_app({'SQLALCHEMY_DATABASE_URI': read_only(url)}).test_cli_runner().invoke(args=args)
+    )
+    assert result.exit_code == 1, result.output
+    error, hint = error_lines(result.output)
+    assert error == (
+        f'{PREFIX}the database {masked_url(read_only(url))} is read-only, so nothing could be '
+        'written (attempt to write a readonly database)'
+    )
+    assert hint == (
+        '  Hint: give yourself write permission on the database file and its folder, or point '
+        'DATABASE_URL at a database you may change'
+    )
+    assert chain.state() == before, f'{args}: the database changed'
+
+
+def test_create_all_at_revision_two_is_named_as_the_cause(app, runner, chain):
+    chain.climb(2)
+    with app.app_context():
+        db.create_all()  # the models are at head: this makes `departments` beside `department`
+    before = chain.state()
+    result = runner.invoke(args=['db', 'upgrade'])
+    assert result.exit_code == 1
+    assert error_lines(result.output) == [
+        f'{PREFIX}table departments already exists although the database is at revision '
+        f'{chain.rev(2)}: it was made outside migrations, probably by db.create_all()',
+        f'  Hint: drop that table (it is not part of revision {chain.rev(2)}) or delete the '
+        'database and run `flask db upgrade`; let migrations create tables, not db.create_all()',
+    ]
+    assert chain.state() == before, 'the database changed'
+
+
+@pytest.mark.parametrize(
+    'url, message',
+    [
+        (
+            'postgresql+psycopg://me:pw@localhost:fivefour/db',
+            "DATABASE_URL 'postgresql+psycopg://me:***@localhost:fivefour/db' is not a database "
+            'URL: its port is not a number',
+        ),
+        (
+            'postgresql+psycopg://me:p@ss@localhost/db',
+            "DATABASE_URL 'postgresql+psycopg://me:***@localhost/db' has an @ in its password or "
+            'user name',
+        ),
+    ],
+)
+def test_a_database_url_that_does_not_parse_is_one_line(url, message):
+    with pytest.raises(DatabaseURLError) as caught:
+        create_app({'SQLALCHEMY_DATABASE_URI': url})
+    assert caught.value.format_message().splitlines()[0] == message
+
+
+@pytest.fixture
+def silent_server():
+    """A local socket that accepts connections and never says a word."""
+    with socket.socket() as listener:
+        listener.bind(('127.0.0.1', 0))
+        listener.listen(8)
+        yield listener.getsockname()[1]
+
+
+def test_a_server_that_never_answers_times_out(silent_server, server):
+    """Only where servers are tested: libpq's shortest connect timeout is two seconds."""
+    url = f'postgresql+psycopg://me@127.0.0.1:{silent_server}/lesson'
+    app = create_app({'SQLALCHEMY_DATABASE_URI': url, 'DATABASE_CONNECT_TIMEOUT': 2})
+    started = time.monotonic()
+    result = app.test_cli_runner().invoke(args=['db', 'upgrade'])
+    assert time.monotonic() - started < 20, 'the command hung'
+    assert result.exit_code == 1
+    error, hint = error_lines(result.output)
+    assert error.startswith(f'{PREFIX}cannot reach the database {url}: '), error
+    assert 'timeout' in error, error
+    assert hint == '  Hint: check DATABASE_URL and that the database server is running'
+
+
+@pytest.mark.parametrize(
+    'args', [['db', 'current', '-v'], ['db', 'rehearse'], ['schema'], ['db', 'upgrade']]
+)
+def test_a_password_in_the_query_is_never_printed(server_database, args):
+    """`?password=` is moved where SQLAlchemy and Alembic mask it (trust auth lets it in)."""
+    url = f'{server_database}?password=s3cret'
+    app = create_app({'SQLALCHEMY_DATABASE_URI': url})
+    result = app.test_cli_runner().invoke(args=args)
+    with app.app_context():
+        db.engine.dispose()
+    assert result.exit_code == 0, result.output
+    assert 's3cret' not in result.output, f'{args} printed the password'
+    moved = sa.engine.make_url(app.config['SQLALCHEMY_DATABASE_URI'])
+    assert (moved.password, dict(moved.query)) == ('s3cret', {})
+
+
+def test_a_password_in_the_query_is_never_printed_when_unreachable():
+    url = 'postgresql+psycopg://me@127.0.0.1:1/nowhere?password=s3cret'
+    result = (
+        create_app({'SQLALCHEMY_DATABASE_URI': url})
+        .test_cli_runner()
+        .invoke(args=['db', 'upgrade'])
+    )
+    assert result.exit_code == 1
+    assert error_lines(result.output)[0].startswith(
+        f'{PREFIX}cannot reach the database postgresql+psycopg://me:***@127.0.0.1:1/nowhere: '
+    )
+    assert 's3cret' not in result.output

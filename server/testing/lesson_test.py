@@ -9,16 +9,14 @@ import re
 import shutil
 from pathlib import Path
 
-import flask_migrate
 import pytest
 import sqlalchemy as sa
 
-from chain import SOLUTION, Chain, app_for, copy_project
+from chain import SOLUTION, STOCK_ENV, Chain, app_for, copy_project
 from dbtools import codealong, lesson
 
 REFERENCE = [Path(script.path) for script in codealong.reference_revisions()]
 REFERENCE_IDS = [script.revision for script in codealong.reference_revisions()]
-STOCK_ENV = Path(flask_migrate.__file__).parent / 'templates' / 'flask' / 'env.py'
 
 
 def student_revision(step, upgrade=None):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from errors_test import target_error
 
 from app import create_app
 from chain import Chain, copy_migrations
@@ -107,11 +108,17 @@ def test_downgrading_to_base_loses_every_table(chain):
         ('id of 4', [2, 3, 4], 0),
         ('id of 1', [2, 1], 1),
         ('id of 2', [2], 0),
+        ('prefix of 4', [2, 3, 4], 0),
+        ('base+1', [2, 1], 1),
+        ('head-1', [2, 3], 0),
+        ('+0', [2], 0),
     ],
 )
 def test_targets_are_those_of_upgrade_and_downgrade(chain, target, path, status):
     chain.climb(2)
-    arg = chain.rev(int(target[-1])) if target.startswith('id') else target
+    arg = target
+    if target.startswith(('id', 'prefix')):
+        arg = chain.rev(int(target[-1]))[: 12 if target.startswith('id') else 6]
     code, lines = rehearse(chain, arg)
     titles = [line.split(' (')[0] for line in lines if line.startswith(('upgrade', 'downgrade'))]
     assert titles == [
@@ -119,6 +126,19 @@ def test_targets_are_those_of_upgrade_and_downgrade(chain, target, path, status)
         for a, b in itertools.pairwise(path)
     ], f'rehearse {target}'
     assert code == status, f'rehearse {target}: exit status'
+
+
+@pytest.mark.parametrize(
+    'target, step, kind',
+    [('', 2, 'empty'), ('+99', 2, 'past head'), ('-99', 2, 'below base'), ('-1', 0, 'below base')],
+)
+def test_a_target_that_cannot_work_is_an_error(chain, target, step, kind):
+    chain.climb(step)
+    chain.snapshot()  # at base the SQLite file only appears on first use
+    before = unchanged(chain)
+    code, lines = rehearse(chain, target)
+    assert (code, lines) == (2, target_error(chain, 'rehearse', target, step)[kind]), target
+    assert unchanged(chain) == before, 'rehearsal changed the database'
 
 
 def test_an_unknown_target_is_an_error(chain):
@@ -207,3 +227,28 @@ def test_empty_tables_are_dropped_not_lost(chain):
             'Nothing would be lost. The database is unchanged.',
         ],
     )
+
+
+def test_rows_a_revision_inserts_are_new_not_lost(make_app, chain, tmp_path):
+    """A data migration that adds a row changes every fingerprint; it loses nothing."""
+    chain.climb(4)
+    insert = "op.execute(\"INSERT INTO departments (name, location) VALUES ('Legal', 'B')\")"
+    extra = ('1a5e47000005', chain.rev(4), insert, 'pass')
+    more = Chain(make_app(MIGRATIONS_DIR=copy_migrations(tmp_path, extra)))
+    code, lines = rehearse(more)
+    assert (code, lines[1:3]) == (
+        0,
+        [
+            f'upgrade {chain.rev(4)} -> 1a5e47000005 (extra revision 1a5e47000005)',
+            '  new      1 row in table departments',
+        ],
+    )
+    url = chain.app.config['SQLALCHEMY_DATABASE_URI']
+    if url.startswith('postgresql'):
+        # The INSERT took an id from the sequence; a rollback does not give it back.
+        assert lines[-1] == (
+            'Except: the sequence(s) departments_id_seq moved on; PostgreSQL never rewinds a '
+            'sequence on rollback, so the next new row gets a higher id (harmless).'
+        )
+    else:
+        assert lines[-1] == 'Nothing would be lost. The database is unchanged.'

@@ -5,9 +5,11 @@ through click, in process, then checks the exact warnings and the comment that l
 generated upgrade().
 """
 
+import shutil
+
 import pytest
 
-from chain import app_for, copy_project
+from chain import STOCK_ENV, app_for, copy_project
 from dbtools import lesson
 
 EMPLOYEE = """
@@ -79,9 +81,12 @@ CASES = {
 }
 
 
-def migrate_in_copy(tmp_path, database_url, models, keep):
-    """Copy the project, keep `keep` revisions, write models.py, run `flask db migrate -m edit`."""
+def migrate_in_copy(tmp_path, database_url, models, keep, stock=False):
+    """Copy the project, keep `keep` revisions, write models.py, run `flask db migrate -m edit`
+    (with Flask-Migrate's stock env.py if `stock`)."""
     project = copy_project(tmp_path)
+    if stock:
+        shutil.copy(STOCK_ENV, project / 'migrations' / 'env.py')
     for script in sorted((project / 'migrations' / 'versions').glob('*.py')):
         if script.name.split('_')[0] not in keep:
             script.unlink()

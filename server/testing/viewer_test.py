@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
-from chain import SERVER
+from chain import SERVER, Chain
 from dbtools import lesson
 from models import db
 
@@ -26,6 +26,7 @@ def test_schema_json_at_every_revision(chain, client, step):
     assert [t['row_count'] for t in data['tables']] == [2] * len(data['tables'])
     assert [h['id'] for h in data['history']] == ['base', *chain.revisions]
     assert [h['id'] for h in data['history'] if h['current']] == [chain.rev(step)]
+    assert [h['id'] for h in data['history'] if h['next']] == chain.revisions[step : step + 1]
     assert [h['id'] for h in data['history'] if h['head']] == [chain.rev(4)]
     assert [h['id'] for h in data['history'] if h['base']] == ['base']
 
@@ -95,6 +96,7 @@ def test_flask_schema_prints_aligned_tables(chain, runner):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1:] == [
         f'Revision: {chain.rev(2)}',
+        f'Behind head: 2 revisions not applied yet, up to {chain.rev(4)}; run `flask db upgrade`',
         '',
         'department (2 rows)',
         'id INTEGER PK  name VARCHAR NOT NULL  address VARCHAR',
@@ -111,8 +113,10 @@ def test_flask_schema_prints_aligned_tables(chain, runner):
 
 
 def test_flask_schema_on_an_empty_database(runner):
+    head = Chain(runner.app).rev(4)
     assert runner.invoke(args=['schema']).output.splitlines()[1:] == [
         'Revision: base (empty)',
+        f'Behind head: 4 revisions not applied yet, up to {head}; run `flask db upgrade`',
         '',
         'No tables yet: run `flask db upgrade`.',
     ]
