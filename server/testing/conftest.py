@@ -16,7 +16,9 @@ whose versions/ are the reference revisions. codegrade_test.py grades the studen
 import contextlib
 import importlib.util
 import os
+import shutil
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -39,9 +41,22 @@ def _load_reference_models():
 
 _load_reference_models()
 
-from app import create_app  # noqa: E402
+import app as app_module  # noqa: E402
 from chain import Chain, reference_migrations  # noqa: E402
 from models import db  # noqa: E402
+
+# The reference migrations for the whole run, removed at its end (pytest_unconfigure).
+REFERENCE = reference_migrations(Path(tempfile.mkdtemp(prefix='lesson-reference-')) / 'migrations')
+
+
+def create_app(test_config=None):
+    """app.create_app on the reference migrations, unless the test names others."""
+    return _create_app({'MIGRATIONS_DIR': REFERENCE, **(test_config or {})})
+
+
+# Every test module's `from app import create_app` gets the version above, so a tool test can
+# never pick up the student's migrations by leaving MIGRATIONS_DIR out.
+_create_app, app_module.create_app = app_module.create_app, create_app
 
 # Modules made from the student's files: Alembic names env.py and each revision after its file
 # (env_py, 1a2b3c_add_department_py), and the grading tests load models.py as student_models.
@@ -54,6 +69,11 @@ def pytest_configure(config):
     config.addinivalue_line('filterwarnings', 'error')
     for module in STUDENT_MODULES:
         config.addinivalue_line('filterwarnings', f'ignore:::{module}')
+
+
+def pytest_unconfigure(config):
+    """Remove the run's reference migrations."""
+    shutil.rmtree(REFERENCE.parent, ignore_errors=True)
 
 
 def server_urls():
@@ -134,9 +154,9 @@ def server_database(server, server_databases):
 
 
 @pytest.fixture(scope='session')
-def reference(tmp_path_factory):
-    """server/migrations with the reference revisions as versions/, for the tool tests."""
-    return reference_migrations(tmp_path_factory.mktemp('reference') / 'migrations')
+def reference():
+    """server/migrations with the reference env.py and revisions, for the tool tests."""
+    return REFERENCE
 
 
 @pytest.fixture
