@@ -1,8 +1,9 @@
 """The lesson in one place: each step's models, schema, rows and hint, and the checks on them.
 
 Step 0 is base (empty), steps 1-4 are the four revisions in the lesson's order. `flask lesson
-check`, the grading tests (testing/codegrade_test.py), `flask seed` (through seeding.py's rows)
-and the README test all read these facts; nothing else restates them.
+check`, `flask lesson start` and `solution` (codealong.py), the grading tests
+(testing/codegrade_test.py), the tool tests and the README test all read these facts, and
+`flask seed` shares its rows (seeding.py); nothing else restates them.
 
 `check()` grades a migrations directory by position in its chain and by effect, never by
 revision ids, file names, messages or docstrings. It runs the revisions itself on a scratch

@@ -9,8 +9,9 @@ never touched.
 
 Tool tests (every file but codegrade_test.py) run on the reference solution in
 server/solution/, whatever the student's models.py and migrations hold during the code-along:
-`models` is the reference models module, and apps use a scratch copy of server/migrations/
-whose versions/ are the reference revisions. codegrade_test.py grades the student's own files.
+`models` is the reference models module, and `create_app` (as every test module imports it)
+defaults to a scratch copy of server/migrations/ with the reference env.py and revisions.
+codegrade_test.py grades the student's own files.
 """
 
 import contextlib
