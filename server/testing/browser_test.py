@@ -4,8 +4,7 @@
 import pytest
 from flask import request
 
-import lesson
-from dbtools import errors, viewer
+from dbtools import errors, lesson, viewer
 from models import db
 from tools import browser
 

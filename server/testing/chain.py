@@ -4,6 +4,7 @@ Revisions are found by walking the chain from base, never by id or file name, so
 tests grade any correct solution whatever its ids.
 """
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -16,12 +17,15 @@ import flask_migrate
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
+from flask import Flask
+from flask_migrate import Migrate
 
-import lesson
-from dbtools import rehearsal, safety, seeding, snapshot
+import dbtools
+from dbtools import lesson, rehearsal, safety, seeding, snapshot
 from models import db
 
 SERVER = Path(__file__).resolve().parents[1]
+SOLUTION = SERVER / 'solution'
 # The env.py that `flask db init` writes.
 STOCK_ENV = Path(flask_migrate.__file__).parent / 'templates' / 'flask' / 'env.py'
 
@@ -131,15 +135,24 @@ def losses(before, after):
     return rehearsal.compare('', before, after).lost
 
 
+def reference_migrations(target):
+    """Copy server/migrations to `target` with the reference env.py and revisions, so a
+    student's stock env.py (from `flask db init`) or own revisions change no tool test."""
+    ignore = shutil.ignore_patterns('__pycache__', 'versions')
+    shutil.copytree(SERVER / 'migrations', target, ignore=ignore)
+    shutil.copytree(SOLUTION / 'versions', target / 'versions', ignore=ignore)
+    shutil.copy(SOLUTION / 'env.py', target / 'env.py')
+    return target
+
+
 def copy_migrations(tmp_path, *extra, drop=(), stock_env=False):
-    """A scratch copy of server/migrations with extra revisions added and named files removed.
+    """A scratch copy of the reference migrations with extra revisions added and named files
+    removed.
 
     Each extra revision is (id, parent id, upgrade body, downgrade body). With `stock_env`,
     env.py is Flask-Migrate's own template, as `flask db init` writes it.
     """
-    source = SERVER / 'migrations'
-    target = tmp_path / 'migrations'
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns('__pycache__'))
+    target = reference_migrations(tmp_path / 'migrations')
     if stock_env:
         shutil.copy(STOCK_ENV, target / 'env.py')
     for path in target.glob('versions/*.py'):
@@ -198,13 +211,38 @@ def run_flask(*args, database_url, cwd=None, background=False):
 
 
 def copy_project(tmp_path):
-    """A scratch copy of server/ (app, models, migrations, dbtools) to edit and run."""
+    """A scratch copy of server/ (app, migrations, dbtools) to edit and run, with the
+    reference solution's models.py and revisions."""
     target = tmp_path / 'server'
     shutil.copytree(
         SERVER,
         target,
         ignore=shutil.ignore_patterns(
-            '__pycache__', 'instance', 'testing', '*.db', 'benchmark-results'
+            '__pycache__',
+            'instance',
+            'testing',
+            '*.db',
+            'benchmark-results',
+            'solution',
+            'migrations',
         ),
     )
+    reference_migrations(target / 'migrations')
+    shutil.copy(SOLUTION / 'models.py', target / 'models.py')
     return target
+
+
+def app_for(models_path, migrations, database_url, module_name):
+    """An app wired as app.py wires it, around the models.py at `models_path`, imported under
+    `module_name` (`models` is the reference's); returns (app, that module)."""
+    spec = importlib.util.spec_from_file_location(module_name, models_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    app = Flask('app', root_path=str(Path(models_path).parent))
+    app.config.from_mapping(
+        TESTING=True, SQLALCHEMY_DATABASE_URI=database_url, MIGRATIONS_DIR=Path(migrations)
+    )
+    dbtools.init_app(app)
+    module.db.init_app(app)
+    Migrate(app, module.db, directory=migrations)
+    return app, module

@@ -8,10 +8,9 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-import lesson
 from app import create_app
 from chain import SERVER
-from dbtools import viewer
+from dbtools import lesson, viewer
 from models import db
 
 WRITES = ['post', 'put', 'patch', 'delete']
