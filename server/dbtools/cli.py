@@ -2,6 +2,7 @@
 around Flask-Migrate's own commands; the work is elsewhere."""
 
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -19,6 +20,7 @@ def register(app):
     safety.wrap(db_group)
     app.cli.add_command(schema)
     app.cli.add_command(seed)
+    app.cli.add_command(lesson)
     db_group.add_command(rehearse)
     db_group.add_command(sql)
     # Let `flask db downgrade -1` mean what the lesson says, instead of click rejecting
@@ -78,6 +80,56 @@ def rehearse(revision):
     text, status = rehearsal.report(steps, start, revision, url, moved)
     click.echo(text)
     sys.exit(status)
+
+
+@click.group()
+def lesson():
+    """The code-along: start it, check your progress, see the solution."""
+
+
+@lesson.command()
+@click.option('--force', is_flag=True, help='Throw away your own models.py and revisions.')
+@with_appcontext
+def start(force):
+    """Go to the lesson's start: step 1's models.py, no revisions, an empty database."""
+    from dbtools import codealong
+
+    migrate = current_app.extensions['migrate']
+    with errors.reported(status=1):
+        said = codealong.start(Path(migrate.directory), migrate.db.engine, force)
+    click.echo('\n'.join(said))
+
+
+@lesson.command()
+@with_appcontext
+def check():
+    """Grade your revisions step by step on a scratch database (yours is not touched)."""
+    from dbtools import lesson as facts
+
+    migrations = Path(current_app.extensions['migrate'].directory)
+    report = facts.check(migrations, migrations.parent / 'models.py')
+    text, status = facts.render(report)
+    click.echo(text)
+    sys.exit(status)
+
+
+@lesson.command()
+@click.argument('step', type=click.IntRange(1, 4), required=False)
+@click.option('--restore', is_flag=True, help='Put the finished lesson back instead.')
+@click.option('--force', is_flag=True, help='With --restore: throw away your own files.')
+@with_appcontext
+def solution(step, restore, force):
+    """Print the reference models.py and revision of STEP (default: your next step)."""
+    from dbtools import codealong
+
+    migrate = current_app.extensions['migrate']
+    migrations = Path(migrate.directory)
+    if restore:
+        with errors.reported(status=1):
+            said = codealong.restore(migrations, migrate.db.engine, force)
+        click.echo('\n'.join(said))
+        return
+    click.echo(codealong.solution(step or codealong.next_step(migrations)))
 
 
 @click.command()

@@ -1,7 +1,8 @@
 """Where the database, the revision files and the models disagree, each in one line with its fix.
 
-Three kinds, shown by the viewer page, /schema.json and `flask schema`:
+Four kinds, shown by the viewer page, /schema.json and `flask schema`:
 
+- the database has tables but no recorded revision (db.create_all() made them);
 - the database stands at a revision no file has (deleted, or never pulled);
 - the database is behind head: some revisions are not applied yet;
 - the models have changes no migration covers, found by Alembic's `compare_metadata` (what
@@ -39,6 +40,15 @@ class Drift:
 
 def check(snap):
     """Every disagreement for the database described by `snap` (a snapshot.Snapshot)."""
+    if snap.tables and not snap.revision:
+        return [
+            Drift(
+                'unrecorded',
+                'No revision recorded, yet the database has tables: db.create_all() made them, '
+                'not a migration',
+                'flask db stamp <the revision they match>',
+            )
+        ]
     scripts = migration_sql.scripts()
     missing = [r for r in snap.revision if not migration_sql.exists(r)]
     if missing:

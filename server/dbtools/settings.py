@@ -6,10 +6,10 @@ the ordinary form, which every one of them masks. Connections give up after a wh
 hanging on a server that accepts and never answers.
 """
 
-import re
-
 import click
 import sqlalchemy as sa
+
+from dbtools.snapshot import masked_url
 
 EXAMPLE = 'postgresql+psycopg://postgres@127.0.0.1:5432/test'
 # Seconds to wait for a database server to answer a new connection.
@@ -36,9 +36,7 @@ def configure(app):
 
 def check_database_url(url):
     """The parsed URL; DatabaseURLError unless it names a database SQLAlchemy can drive."""
-    # The URL may not parse, so mask a password by pattern: everything up to the last @.
-    shown = re.sub(r'(://[^:/@]*:).*@', r'\1***@', str(url))
-    shown = re.sub(r'([?&]password=)[^&]*', r'\1***', shown)
+    shown = masked_url(url)
     try:
         parsed = sa.engine.make_url(url)
         dialect = parsed.get_dialect()

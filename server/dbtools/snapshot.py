@@ -5,6 +5,10 @@ This is the one reflection of the live database (never of the models) that the v
 they can never disagree about a table, a column or a row.
 """
 
+import contextlib
+import json
+import math
+import re
 from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
@@ -12,6 +16,11 @@ import sqlalchemy as sa
 from dbtools import mysql
 
 VERSION_TABLE = 'alembic_version'
+# How much of one value the page, the JSON and `flask schema` show: enough to read, and
+# 50 rows of huge values still make a small page.
+CELL_CHARACTERS = 200
+# Query parameters that carry a secret, such as ?password=... (psycopg, PyMySQL).
+SECRET_PARAMETER = re.compile(r'([?&][^=&]*(?:pass|pwd|secret|token)[^=&]*=)[^&]*', re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,8 @@ class Snapshot:
     tables: tuple[Table, ...]
     sequences: tuple[str, ...] = ()
     url: str = ''
+    # False when there is no alembic_version table at all (db.create_all(), or a new database).
+    versioned: bool = True
 
     def table(self, name):
         """The table called `name`, or None."""
@@ -84,7 +95,7 @@ class Snapshot:
                         for c in t.columns
                     ],
                     'row_count': t.row_count,
-                    'rows': [[_plain(v) for v in row] for row in t.rows],
+                    'rows': [[shown(v) for v in row] for row in t.rows],
                 }
                 for t in self.tables
             ],
@@ -94,7 +105,8 @@ class Snapshot:
 def take(connection, row_limit=50, fingerprints=False):
     """Reflect the live database through `connection` (inside its transaction, if any)."""
     inspector = sa.inspect(connection)
-    names = sorted(n for n in inspector.get_table_names() if n != VERSION_TABLE)
+    all_names = inspector.get_table_names()
+    names = sorted(n for n in all_names if n != VERSION_TABLE)
     tables = tuple(_table(connection, inspector, n, row_limit, fingerprints) for n in names)
     sequences = ()
     if connection.dialect.name == 'postgresql':
@@ -104,6 +116,7 @@ def take(connection, row_limit=50, fingerprints=False):
         tables=tables,
         sequences=sequences,
         url=masked_url(connection.engine.url),
+        versioned=VERSION_TABLE in all_names,
     )
 
 
@@ -116,8 +129,25 @@ def revision(connection):
 
 
 def masked_url(url):
-    """A database URL safe to show: the password, if any, becomes ***."""
-    return sa.engine.make_url(url).render_as_string(hide_password=True)
+    """A database URL safe to show, whatever its form: every password becomes ***.
+
+    The one masking function for every message and page. It works on the text, because a URL
+    with an unencoded '@' in its password parses wrongly (the rest of the password would be
+    taken for the host) or not at all. Everything between the user name and the last '@' is
+    hidden, and so is each secret query parameter (?password=...). When in doubt it hides too
+    much, never too little.
+    """
+    # Written as SQLAlchemy writes it, so a string and its engine's URL read the same.
+    with contextlib.suppress(sa.exc.ArgumentError, ValueError):
+        url = sa.engine.make_url(url).render_as_string(hide_password=False)
+    scheme, separator, rest = str(url).partition('://')
+    if not separator:
+        scheme, rest = '', scheme
+    rest = SECRET_PARAMETER.sub(r'\1***', rest)
+    user_info, at, place = rest.rpartition('@')
+    if at and ':' in user_info:
+        rest = f'{user_info.partition(":")[0]}:***@{place}'
+    return f'{scheme}{separator}{rest}'
 
 
 def fingerprint_sql(column):
@@ -144,7 +174,9 @@ def _table(connection, inspector, name, row_limit, fingerprints):
     pk_columns = pk.get('constrained_columns') or []
     reflected = inspector.get_columns(name)
     table = sa.table(name, *(sa.column(c['name']) for c in reflected))
-    order = [table.c[c] for c in pk_columns] or list(table.c)
+    # Without a primary key, sort by each value's text: every type has one, while some
+    # (PostgreSQL's json, for one) cannot be compared at all.
+    order = [table.c[c] for c in pk_columns] or [sa.cast(c, sa.Text) for c in table.c]
 
     # One scan: the row count, then four fingerprint aggregates per column if asked.
     per_column = [fingerprint_sql(c) for c in table.c] if fingerprints else []
@@ -207,8 +239,33 @@ def _constraints(inspector, name, pk):
     return tuple(sorted(found))
 
 
-def _plain(value):
-    """A JSON-friendly form of a cell: numbers, text and null stay, the rest becomes text."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+def shown(value, limit=CELL_CHARACTERS):
+    """A cell as the page, the JSON and `flask schema` show it.
+
+    NULL, booleans, integers and finite numbers stay as they are; everything else becomes
+    text of at most `limit` characters that says how much was cut. NaN and infinities become
+    text (JSON has no such numbers), bytes become hexadecimal, JSON values become JSON.
+    """
+    if value is None or isinstance(value, (bool, int)):
         return value
-    return str(value)
+    if isinstance(value, float) and math.isnan(value):
+        return 'NaN'
+    if isinstance(value, float):
+        return value if math.isfinite(value) else ('Infinity' if value > 0 else '-Infinity')
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        data = bytes(value)
+        kept = limit // 2
+        text = '0x' + data[:kept].hex()
+        return text if len(data) <= kept else _cut(text, len(data) - kept, 'byte')
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    else:
+        text = str(value)
+    if len(text) <= limit:
+        return text
+    return _cut(text[:limit], len(text) - limit, 'character')
+
+
+def _cut(kept, cut, unit):
+    """'abc… (1,234 more characters)'."""
+    return f'{kept}… ({cut:,} more {unit}{"" if cut == 1 else "s"})'

@@ -12,9 +12,8 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from sqlalchemy.pool import NullPool
 
-import lesson
-from chain import SERVER, Chain, copy_migrations, rows, run_flask, tables
-from dbtools import atomic, errors
+from chain import SOLUTION, Chain, copy_migrations, rows, run_flask, tables
+from dbtools import atomic, errors, lesson
 from models import db
 
 HALF_DONE = """
@@ -61,7 +60,7 @@ def test_a_failing_upgrade_stops_at_the_last_revision_that_worked(faulty):
 
 def test_two_upgrades_at_once_apply_each_revision_exactly_once(server_database, tmp_path):
     """The second `flask db upgrade` waits for the first, then finds nothing left to do."""
-    head = ScriptDirectory(str(SERVER / 'migrations')).get_current_head()
+    head = ScriptDirectory(str(SOLUTION)).get_current_head()
     slow = copy_migrations(tmp_path, ('510e00000005', head, SLEEP, 'pass'))
     args = ('db', 'upgrade', '--directory', str(slow))
     first = run_flask(*args, database_url=server_database, background=True)

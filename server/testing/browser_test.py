@@ -4,7 +4,7 @@
 import pytest
 from flask import request
 
-import lesson
+from dbtools import errors, lesson, viewer
 from models import db
 from tools import browser
 
@@ -60,3 +60,21 @@ def test_the_page_reloads_itself_when_the_database_changes(app, chain):
     assert polls, 'the page never polled /schema.json'
     assert '<h2 id="table-departments">departments' in page, 'the page did not reload'
     assert '<th>location<small>VARCHAR · nullable</small></th>' in page
+
+
+def test_a_tab_on_a_503_reloads_itself_into_the_page(app, chain, monkeypatch):
+    """A migration made the first read impossible; the Refresh header brings the page back."""
+    chain.climb(4)
+    real, calls = viewer.current_snapshot, []
+
+    def busy_at_first():
+        calls.append(request.path)
+        if len(calls) == 1:
+            raise errors.Explained('could not read a consistent snapshot', 'a migration is running')
+        return real()
+
+    monkeypatch.setattr(viewer, 'current_snapshot', busy_at_first)
+    with browser.serving(app) as url:
+        page = browser.capture(url, wait_ms=5000)
+    assert calls[:2] == ['/', '/'], calls
+    assert '<h2 id="table-departments">departments' in page, 'the 503 page did not reload'

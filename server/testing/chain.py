@@ -5,10 +5,12 @@ tests grade any correct solution whatever its ids.
 """
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import uuid
 from pathlib import Path
@@ -17,15 +19,28 @@ import flask_migrate
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
+from flask import Flask
+from flask_migrate import Migrate
 from sqlalchemy.pool import NullPool
 
-import lesson
-from dbtools import rehearsal, safety, seeding, snapshot
+import dbtools
+from dbtools import lesson, rehearsal, safety, seeding, snapshot
 from models import db
 
 SERVER = Path(__file__).resolve().parents[1]
+SOLUTION = SERVER / 'solution'
 # The env.py that `flask db init` writes.
 STOCK_ENV = Path(flask_migrate.__file__).parent / 'templates' / 'flask' / 'env.py'
+
+
+# Climbs made once per run, by (versions folder, its files, step, seeded): see Chain.climb.
+_CLIMBED = {}
+_CLIMBS = tempfile.TemporaryDirectory(prefix='lesson-climbs-')
+
+
+def _files(folder):
+    """The revision files in `folder` and when each last changed."""
+    return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in Path(folder).glob('*.py')))
 
 
 class Chain:
@@ -65,11 +80,31 @@ class Chain:
             seeding.seed_lesson(connection)
 
     def climb(self, to_step, seed=True):
-        """Upgrade from base one revision at a time, seeding where the lesson does."""
+        """Upgrade from base one revision at a time, seeding where the lesson does.
+
+        On a SQLite file that does not exist yet, a climb this chain already made once in
+        this run is copied instead of made again: the copy holds the very bytes the real
+        climb left, and a fresh test database costs a file copy, not four migrations.
+        """
+        path = self._sqlite_file()
+        key = (self.script.versions, _files(self.script.versions), to_step, seed)
+        if path is not None and not path.exists() and key in _CLIMBED:
+            shutil.copyfile(_CLIMBED[key], path)
+            return
         for step in range(1, to_step + 1):
             self.upgrade(self.rev(step))
             if seed and step in lesson.SEED_AT:
                 self.seed()
+        if path is not None and path.exists() and key not in _CLIMBED:
+            with self.app.app_context():
+                db.engine.dispose()  # nothing half-written stays in a pooled connection
+            _CLIMBED[key] = Path(_CLIMBS.name) / f'{len(_CLIMBED)}.db'
+            shutil.copyfile(path, _CLIMBED[key])
+
+    def _sqlite_file(self):
+        """The app's SQLite file, or None on a server."""
+        url = sa.engine.make_url(self.app.config['SQLALCHEMY_DATABASE_URI'])
+        return Path(url.database) if url.get_backend_name() == 'sqlite' else None
 
     def state(self):
         """All a failed or dry run must leave alone: table names (alembic_version too),
@@ -125,15 +160,24 @@ def losses(before, after):
     return rehearsal.compare('', before, after).lost
 
 
+def reference_migrations(target):
+    """Copy server/migrations to `target` with the reference env.py and revisions, so a
+    student's stock env.py (from `flask db init`) or own revisions change no tool test."""
+    ignore = shutil.ignore_patterns('__pycache__', 'versions')
+    shutil.copytree(SERVER / 'migrations', target, ignore=ignore)
+    shutil.copytree(SOLUTION / 'versions', target / 'versions', ignore=ignore)
+    shutil.copy(SOLUTION / 'env.py', target / 'env.py')
+    return target
+
+
 def copy_migrations(tmp_path, *extra, drop=(), stock_env=False):
-    """A scratch copy of server/migrations with extra revisions added and named files removed.
+    """A scratch copy of the reference migrations with extra revisions added and named files
+    removed.
 
     Each extra revision is (id, parent id, upgrade body, downgrade body). With `stock_env`,
     env.py is Flask-Migrate's own template, as `flask db init` writes it.
     """
-    source = SERVER / 'migrations'
-    target = tmp_path / 'migrations'
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns('__pycache__'))
+    target = reference_migrations(tmp_path / 'migrations')
     if stock_env:
         shutil.copy(STOCK_ENV, target / 'env.py')
     for path in target.glob('versions/*.py'):
@@ -192,13 +236,38 @@ def run_flask(*args, database_url, cwd=None, background=False):
 
 
 def copy_project(tmp_path):
-    """A scratch copy of server/ (app, models, migrations, dbtools) to edit and run."""
+    """A scratch copy of server/ (app, migrations, dbtools) to edit and run, with the
+    reference solution's models.py and revisions."""
     target = tmp_path / 'server'
     shutil.copytree(
         SERVER,
         target,
         ignore=shutil.ignore_patterns(
-            '__pycache__', 'instance', 'testing', '*.db', 'benchmark-results'
+            '__pycache__',
+            'instance',
+            'testing',
+            '*.db',
+            'benchmark-results',
+            'solution',
+            'migrations',
         ),
     )
+    reference_migrations(target / 'migrations')
+    shutil.copy(SOLUTION / 'models.py', target / 'models.py')
     return target
+
+
+def app_for(models_path, migrations, database_url, module_name):
+    """An app wired as app.py wires it, around the models.py at `models_path`, imported under
+    `module_name` (`models` is the reference's); returns (app, that module)."""
+    spec = importlib.util.spec_from_file_location(module_name, models_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    app = Flask('app', root_path=str(Path(models_path).parent))
+    app.config.from_mapping(
+        TESTING=True, SQLALCHEMY_DATABASE_URI=database_url, MIGRATIONS_DIR=Path(migrations)
+    )
+    dbtools.init_app(app)
+    module.db.init_app(app)
+    Migrate(app, module.db, directory=migrations)
+    return app, module

@@ -7,11 +7,20 @@ creates one uniquely named database, empties it before each test (on PostgreSQL 
 schema, the database is dropped and made again) and drops it at the end, pass or fail. Without
 TEST_DATABASE_URLS the server cases are skipped with a reason. server/instance/app.db is
 never touched.
+
+Tool tests (every file but codegrade_test.py) run on the reference solution in
+server/solution/, whatever the student's models.py and migrations hold during the code-along:
+`models` is the reference models module, and `create_app` (as every test module imports it)
+defaults to a scratch copy of server/migrations/ with the reference env.py and revisions.
+codegrade_test.py grades the student's own files.
 """
 
 import contextlib
+import importlib.util
 import os
+import shutil
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -24,14 +33,49 @@ sys.path.insert(0, str(SERVER))
 # The students' own DATABASE_URL must not leak into the tests.
 os.environ.pop('DATABASE_URL', None)
 
-from app import create_app  # noqa: E402
-from chain import Chain  # noqa: E402
+
+def _load_reference_models():
+    """Import server/solution/models.py as `models`, before app.py imports the student's."""
+    spec = importlib.util.spec_from_file_location('models', SERVER / 'solution' / 'models.py')
+    module = sys.modules['models'] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+
+_load_reference_models()
+
+import app as app_module  # noqa: E402
+from chain import Chain, reference_migrations  # noqa: E402
 from models import db  # noqa: E402
+
+# The reference migrations for the whole run, removed at its end (pytest_unconfigure).
+REFERENCE = reference_migrations(Path(tempfile.mkdtemp(prefix='lesson-reference-')) / 'migrations')
+
+
+def create_app(test_config=None):
+    """app.create_app on the reference migrations, unless the test names others."""
+    return _create_app({'MIGRATIONS_DIR': REFERENCE, **(test_config or {})})
+
+
+# Every test module's `from app import create_app` gets the version above, so a tool test can
+# never pick up the student's migrations by leaving MIGRATIONS_DIR out.
+_create_app, app_module.create_app = app_module.create_app, create_app
+
+# Modules made from the student's files: Alembic names env.py and each revision after its file
+# (env_py, 1a2b3c_add_department_py), and the grading tests load models.py as student_models.
+STUDENT_MODULES = [r'.*_py$', 'student_models', 'lesson_models_']
 
 
 def pytest_configure(config):
-    """Warnings are errors, as in Flask's own test suite."""
+    """Warnings are errors in our own code, as in Flask's own test suite, but not in the
+    student's files: a stock env.py's deprecation warning must not fail the grade."""
     config.addinivalue_line('filterwarnings', 'error')
+    for module in STUDENT_MODULES:
+        config.addinivalue_line('filterwarnings', f'ignore:::{module}')
+
+
+def pytest_unconfigure(config):
+    """Remove the run's reference migrations."""
+    shutil.rmtree(REFERENCE.parent, ignore_errors=True)
 
 
 def server_urls():
@@ -107,10 +151,22 @@ def emptied(url):
 
 
 @pytest.fixture
-def database_url(backend, tmp_path, server_databases):
+def sqlite_folder(tmp_path):
+    """Where a test's SQLite file lives: memory-backed /dev/shm where there is one, because
+    each commit's fsync costs milliseconds on a disk and nothing there; tmp_path elsewhere."""
+    if not os.access('/dev/shm', os.W_OK):
+        yield tmp_path
+        return
+    folder = Path(tempfile.mkdtemp(prefix='lesson-test-', dir='/dev/shm'))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def database_url(backend, sqlite_folder, server_databases):
     """A fresh, empty database on `backend`."""
     if backend == 'sqlite':
-        return f'sqlite:///{tmp_path / "lesson.db"}'
+        return f'sqlite:///{sqlite_folder / "lesson.db"}'
     return emptied(server_databases(backend))
 
 
@@ -120,14 +176,27 @@ def server_database(server, server_databases):
     return emptied(server_databases(server))
 
 
+@pytest.fixture(scope='session')
+def reference():
+    """server/migrations with the reference env.py and revisions, for the tool tests."""
+    return REFERENCE
+
+
 @pytest.fixture
-def make_app(database_url):
+def make_app(database_url, reference):
     """Build apps on the test database, with extra config; their engines are closed after."""
     apps = []
 
     def make(**config):
-        """An app on the test database with `config` on top."""
-        app = create_app({'TESTING': True, 'SQLALCHEMY_DATABASE_URI': database_url, **config})
+        """An app on the test database (and the reference migrations) with `config` on top."""
+        app = create_app(
+            {
+                'TESTING': True,
+                'SQLALCHEMY_DATABASE_URI': database_url,
+                'MIGRATIONS_DIR': reference,
+                **config,
+            }
+        )
         apps.append(app)
         return app
 

@@ -4,6 +4,8 @@ import html
 
 import pytest
 
+from models import db
+
 
 def shown(app):
     """The drift as each surface shows it: (page lines, JSON entries, `flask schema` lines)."""
@@ -35,6 +37,21 @@ def test_a_database_behind_head_says_flask_db_upgrade(app, chain, step):
     count = f'{4 - step} revision{"" if step == 3 else "s"}'
     line = f'Behind head: {count} not applied yet, up to {chain.rev(4)}; run `flask db upgrade`'
     assert_everywhere(app, 'behind head', line, 'flask db upgrade')
+
+
+@pytest.mark.parametrize('version_table', [False, True], ids=['none', 'empty'])
+def test_tables_without_a_recorded_revision_say_flask_db_stamp(app, chain, version_table):
+    """Not 'behind head': upgrading would fail on tables that already exist."""
+    if version_table:
+        chain.climb(1)
+        chain.downgrade('base')
+    with app.app_context():
+        db.create_all()
+    line = (
+        'No revision recorded, yet the database has tables: db.create_all() made them, not a '
+        'migration; run `flask db stamp <the revision they match>`'
+    )
+    assert_everywhere(app, 'unrecorded', line, 'flask db stamp <the revision they match>')
 
 
 def test_models_no_migration_covers_say_flask_db_migrate(app, chain):

@@ -71,8 +71,9 @@ def test_malformed_database_url_from_the_real_command_line(tmp_path):
         ('sqlite:////nonexistent-dir/lesson.db', 'sqlite:////nonexistent-dir/lesson.db'),
     ],
 )
-def test_unreachable_database(url, shown):
-    runner = create_app({'SQLALCHEMY_DATABASE_URI': url}).test_cli_runner()
+def test_unreachable_database(url, shown, reference):
+    app = create_app({'SQLALCHEMY_DATABASE_URI': url, 'MIGRATIONS_DIR': reference})
+    runner = app.test_cli_runner()
     result = runner.invoke(args=['db', 'upgrade'])
     assert result.exit_code == 1
     error, hint = error_lines(result.output)

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-import lesson
 from chain import Chain, copy_migrations
+from dbtools import lesson
 from models import db
 
 STEPS = [1, 2, 3, 4]

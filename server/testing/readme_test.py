@@ -1,4 +1,12 @@
-"""The README cannot rot: its walk-through runs, in order, against a scratch copy of the project.
+"""The README cannot rot: its code-along and its walk-through run, in order, against scratch
+copies of the project.
+
+The code-along starts from the finished lesson with `flask lesson start`, writes each
+`models.py` block it shows (each must be the lesson's own, dbtools/lesson.MODELS), runs
+`flask db migrate` with the README's messages, applies the hand edits it shows to the revision
+just written, and runs every command and shell session, with `flask lesson check` after each
+step; it runs on SQLite and on every server in TEST_DATABASE_URLS. The walk-through replays
+the finished revisions:
 
 `$ flask ...` lines run through click: as written when the revision id they name is in the
 chain, otherwise in the relative form given in their `# or:` comment, so a student's own ids
@@ -8,25 +16,28 @@ match, apart from lines that name revision ids or the database URL. A rehearsal 
 must exit 1. Every ```sql block of steps 3 and 4 is rendered again the way `flask db sql` does.
 """
 
+import contextlib
 import doctest
 import re
 import shlex
+import sys
 
 import pytest
 
-import lesson
 from app import create_app
-from chain import SERVER, Chain, copy_migrations, copy_project
-from dbtools import migration_sql
+from chain import SERVER, Chain, app_for, copy_migrations, copy_project
+from dbtools import lesson, migration_sql
 from tools import fresh_setup
 
 README = (SERVER.parent / 'README.md').read_text()
 WALKTHROUGH = README.split('<!-- walkthrough:start -->')[1].split('<!-- walkthrough:end -->')[0]
+CODEALONG = README.split('<!-- codealong:start -->')[1].split('<!-- codealong:end -->')[0]
 SETUP = {'pipenv shell', 'cd server'}
 # `flask run` serves the page (the browser test covers it); what is typed into `flask shell`
 # is the `>>>` session that follows, run as a doctest.
 NOT_RUN = {'flask run', 'flask shell'}
 BLOCK = re.compile(r'^```(console|pycon)\n(.*?)^```', re.M | re.S)
+CODE = re.compile(r'^```(console|pycon|python)\n(.*?)^```', re.M | re.S)
 ID_OR_URL = re.compile(r'\b[0-9a-f]{12}\b|://')
 SQL_BLOCK = re.compile(
     r"^```sql\n-- (the hand edit|autogenerate's version), on (SQLite|PostgreSQL)\n(.*?)^```",
@@ -39,11 +50,15 @@ OFFLINE_URLS = {
 }
 
 
-def steps():
-    """('command', text, shown output lines) and ('session', text) in README order."""
-    for kind, body in BLOCK.findall(WALKTHROUGH):
+def steps(section=WALKTHROUGH, pattern=BLOCK):
+    """('command', text, shown output lines), ('session', text) and, for python blocks,
+    ('models', text) or ('edit', text) in README order."""
+    for kind, body in pattern.findall(section):
         if kind == 'pycon':
             yield 'session', body, None
+            continue
+        if kind == 'python':
+            yield ('models' if body.startswith('from flask_sqlalchemy') else 'edit'), body, None
             continue
         for chunk in re.split(r'^\$ ', body, flags=re.M)[1:]:
             command, *shown = chunk.rstrip('\n').split('\n')
@@ -55,14 +70,26 @@ def comparable(lines):
     return [line for line in lines if not ID_OR_URL.search(line)]
 
 
-def run_session(app, text, name):
-    """Run a `>>>` block as a doctest in a fresh `flask shell`-like namespace."""
+def run_session(app, text, name, models=None):
+    """Run a `>>>` block as a doctest in a fresh `flask shell`-like namespace, where
+    `import models` finds `models` if given (the models.py of that code-along step)."""
     test = doctest.DocTestParser().get_doctest(text, {}, name, 'README.md', 0)
     report = []
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    with app.app_context():
+    with app.app_context(), _models_module(models):
         runner.run(test, out=report.append)
     return ''.join(report)
+
+
+@contextlib.contextmanager
+def _models_module(models):
+    """Let `from models import ...` find `models` for a while (the reference's otherwise)."""
+    reference = sys.modules['models']
+    sys.modules['models'] = models or reference
+    try:
+        yield
+    finally:
+        sys.modules['models'] = reference
 
 
 def runnable(text, revisions):
@@ -104,6 +131,56 @@ def test_the_walkthrough_runs_as_written(make_app, tmp_path, form):
     assert ran >= 20, f'only {ran} walk-through steps found: did the markers move?'
 
 
+def test_the_codealong_runs_as_written(database_url, tmp_path):
+    """`flask lesson start`, then the four steps as a student types them, checked after each."""
+    project = copy_project(tmp_path)
+    versions = project / 'migrations' / 'versions'
+    step, ran, written = 0, 0, None
+    for number, (kind, text, shown) in enumerate(steps(CODEALONG, CODE), start=1):
+        where = f'README code-along block {number}'
+        if kind == 'models':
+            step += 1
+            assert text == lesson.MODELS[step], f'{where}: not the models.py of step {step}'
+            (project / 'models.py').write_text(text)
+            continue
+        if kind == 'edit':
+            written.write_text(written.read_text().split('def upgrade():')[0] + text)
+            continue
+        if kind == 'command' and (text in SETUP or text in NOT_RUN):
+            continue
+        app, models = app_for(
+            project / 'models.py', project / 'migrations', database_url, f'step_models_{number}'
+        )
+        before = set(versions.glob('*.py'))
+        try:
+            if kind == 'session':
+                failures = run_session(app, text, where, models)
+                assert not failures, f'{where}, flask shell:\n{failures}'
+            else:
+                result = app.test_cli_runner().invoke(args=shlex.split(text)[1:])
+                check_codealong_command(where, text, shown, result, step)
+        finally:
+            with app.app_context():
+                models.db.engine.dispose()
+        if text.startswith('flask db migrate'):
+            (written,) = set(versions.glob('*.py')) - before
+        ran += 1
+    assert (step, ran) == (4, 21), f'{ran} code-along steps for {step} models: did they move?'
+
+
+def check_codealong_command(where, command, shown, result, step):
+    """The command succeeded, printed the warnings and check output shown, if any."""
+    done = step if command == 'flask lesson check' else 4
+    assert result.exit_code == (0 if done == 4 else 1), f'{where}: {command}\n{result.output}'
+    if command.startswith('flask db migrate'):
+        warnings = [line for line in result.stderr.splitlines() if line.startswith('WARNING')]
+        assert warnings == [line for line in shown if line.startswith('WARNING')], where
+    if command == 'flask lesson check':
+        lines = result.output.splitlines()
+        assert lines[-1].startswith(f'{step}/4 steps done'), f'{where}: {result.output}'
+        assert not shown or lines == shown, f'{where}: {command} prints'
+
+
 def sql_blocks():
     """(step, variant, database, statements) for each ```sql block of steps 3 and 4."""
     for step in (3, 4):
@@ -125,8 +202,13 @@ def test_steps_3_and_4_show_each_version_on_each_database():
     list(sql_blocks()),
     ids=[f'{s}-{v.split()[-1]}-{d}' for s, v, d, _ in sql_blocks()],
 )
-def test_the_sql_shown_is_what_alembic_renders(tmp_path, step, variant, database, statements):
-    config = {'SQLALCHEMY_DATABASE_URI': OFFLINE_URLS[database].format(tmp=tmp_path)}
+def test_the_sql_shown_is_what_alembic_renders(
+    tmp_path, reference, step, variant, database, statements
+):
+    config = {
+        'SQLALCHEMY_DATABASE_URI': OFFLINE_URLS[database].format(tmp=tmp_path),
+        'MIGRATIONS_DIR': reference,
+    }
     rev = Chain(create_app(config)).rev
     if variant != 'the hand edit':
         written = {3: lesson.AUTOGENERATED_RENAME, 4: lesson.AUTOGENERATED_COLUMN_RENAME}
@@ -151,4 +233,5 @@ def test_the_quick_start_is_what_ci_runs():
 def test_the_warnings_quoted_in_the_readme_are_the_tested_text():
     """renames_test.py proves these texts are what `flask db migrate` prints."""
     quoted = re.findall(r'^WARNING: (.*)$', README, re.M)
-    assert quoted == [lesson.TABLE_RENAME_WARNING, lesson.COLUMN_RENAME_WARNING]
+    both = [lesson.TABLE_RENAME_WARNING, lesson.COLUMN_RENAME_WARNING]
+    assert quoted == both * 2, 'the code-along and the walk-through each quote both warnings'

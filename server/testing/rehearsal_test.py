@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 from errors_test import target_error
 
-import lesson
 from app import create_app
 from chain import Chain, copy_migrations
+from dbtools import lesson
 from dbtools.snapshot import masked_url
 from models import db
 
@@ -186,8 +186,9 @@ def test_a_failing_step_is_reported_and_nothing_is_kept(make_app, chain, tmp_pat
     assert unchanged(broken) == before, 'rehearsal changed the database'
 
 
-def test_an_unreachable_database_is_an_error():
-    app = create_app({'SQLALCHEMY_DATABASE_URI': 'sqlite:////nonexistent-dir/lesson.db'})
+def test_an_unreachable_database_is_an_error(reference):
+    url = 'sqlite:////nonexistent-dir/lesson.db'
+    app = create_app({'SQLALCHEMY_DATABASE_URI': url, 'MIGRATIONS_DIR': reference})
     result = app.test_cli_runner().invoke(args=['db', 'rehearse'])
     assert result.exit_code == 2
     assert result.output.splitlines() == [

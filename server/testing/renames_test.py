@@ -5,16 +5,12 @@ through click, in process, then checks the exact warnings and the comment that l
 generated upgrade().
 """
 
-import importlib.util
 import shutil
 
 import pytest
-from flask import Flask
-from flask_migrate import Migrate
 
-import dbtools
-import lesson
-from chain import STOCK_ENV, copy_project
+from chain import STOCK_ENV, app_for, copy_project
+from dbtools import lesson
 
 EMPLOYEE = """
 class Employee(db.Model):
@@ -97,15 +93,9 @@ def migrate_in_copy(tmp_path, database_url, models, keep, stock=False):
     (project / 'models.py').write_text(
         'from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n' + models
     )
-    spec = importlib.util.spec_from_file_location(f'models_{tmp_path.name}', project / 'models.py')
-    edited = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(edited)
-    # The same wiring as app.py, around the edited models.
-    app = Flask(__name__)
-    app.config['SQLALCHEMY_DATABASE_URI'] = database_url
-    dbtools.init_app(app)
-    edited.db.init_app(app)
-    Migrate(app, edited.db, directory=project / 'migrations')
+    app, edited = app_for(
+        project / 'models.py', project / 'migrations', database_url, f'models_{tmp_path.name}'
+    )
     result = app.test_cli_runner().invoke(args=['db', 'migrate', '-m', 'edit'])
     with app.app_context():
         edited.db.engine.dispose()

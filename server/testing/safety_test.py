@@ -8,8 +8,8 @@ env.py to use its connection, refuses, and says why.
 import pytest
 from renames_test import DEPARTMENT, EMPLOYEE, migrate_in_copy
 
-import lesson
 from chain import Chain, copy_migrations
+from dbtools import lesson
 from models import db
 
 # The template calls Flask-SQLAlchemy's deprecated db.get_engine(); that is the student's file.

@@ -3,9 +3,8 @@
 import pytest
 import sqlalchemy as sa
 
-import lesson
 from chain import rows
-from dbtools import seeding
+from dbtools import lesson, seeding
 from models import db
 
 

@@ -128,7 +128,7 @@ SCENARIOS = [
 
 
 @pytest.fixture
-def printed(tmp_path):
+def printed(tmp_path, reference):
     """Every Error: line the scenarios print, by scenario, each on a SQLite file of its own
     (these are words, the same on every backend)."""
     found, apps = {}, []
@@ -138,7 +138,16 @@ def printed(tmp_path):
         url = f'sqlite:///{folder / "lesson.db"}'
 
         def make_app(url=url, **config):
-            apps.append(create_app({'TESTING': True, 'SQLALCHEMY_DATABASE_URI': url, **config}))
+            apps.append(
+                create_app(
+                    {
+                        'TESTING': True,
+                        'SQLALCHEMY_DATABASE_URI': url,
+                        'MIGRATIONS_DIR': reference,
+                        **config,
+                    }
+                )
+            )
             return apps[-1]
 
         out = scenario(Chain(make_app()), make_app, folder)

@@ -9,9 +9,8 @@ or, where an operation cannot be reversed, as the message says.
 import pytest
 import sqlalchemy as sa
 
-import lesson
 from chain import Chain, copy_migrations, rows, tables
-from dbtools import errors, mysql
+from dbtools import errors, lesson, mysql
 from models import db
 
 UNDOABLE = """

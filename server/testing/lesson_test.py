@@ -1,0 +1,328 @@
+"""`flask lesson start | check | solution` (dbtools/codealong.py) and the checks behind them
+(dbtools/lesson.py), on scratch copies of the project at every stage of the code-along.
+
+The scratch revisions have ids, file names and messages of their own, so the checks are seen
+to go by position and effect only.
+"""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from chain import SOLUTION, STOCK_ENV, Chain, app_for, copy_project
+from dbtools import codealong, lesson
+from models import db
+
+REFERENCE = [Path(script.path) for script in codealong.reference_revisions()]
+REFERENCE_IDS = [script.revision for script in codealong.reference_revisions()]
+
+
+def student_revision(step, upgrade=None):
+    """The reference revision of `step` with another id, parent, message and (optionally)
+    upgrade() body, as a student's `flask db migrate` might have written it."""
+    text = REFERENCE[step - 1].read_text()
+    for number, rev in enumerate(REFERENCE_IDS, start=1):
+        text = text.replace(rev, f'c0de{number:08x}')
+    text = re.sub(r'\A"""[^\n]*', f'"""my own step {step}', text)
+    if upgrade is not None:
+        head, _, rest = text.partition('def upgrade():\n')
+        text = (
+            head
+            + 'def upgrade():\n'
+            + upgrade
+            + '\n\ndef downgrade'
+            + rest.split('def downgrade')[1]
+        )
+    return text
+
+
+def at_step(tmp_path, written, models=None, **replaced):
+    """A scratch project with `written` student revisions and models.py at step `models`
+    (default: the last written one, or step 1)."""
+    project = copy_project(tmp_path)
+    codealong._clear_versions(project / 'migrations')
+    for step in range(1, written + 1):
+        text = replaced.get(f'step{step}') or student_revision(step)
+        (project / 'migrations' / 'versions' / f'step{step}_mine.py').write_text(text)
+    (project / 'models.py').write_text(lesson.MODELS[models or max(written, 1)])
+    return project
+
+
+def checked(project):
+    """`flask lesson check`'s report and printed lines for the scratch project."""
+    report = lesson.check(project / 'migrations', project / 'models.py')
+    text, status = lesson.render(report)
+    return report, text.splitlines(), status
+
+
+def test_the_last_steps_models_are_the_reference_models_py():
+    assert lesson.MODELS[4] == (SOLUTION / 'models.py').read_text()
+
+
+def test_the_finished_lesson_is_four_steps_done(tmp_path):
+    report, lines, status = checked(copy_project(tmp_path))
+    assert status == 0 and report.done == 4
+    assert lines == [
+        '[done]     step 1: initial migration',
+        '[done]     step 2: add department',
+        '[done]     step 3: rename department',
+        '[done]     step 4: rename address to location',
+        '',
+        '4/4 steps done: the code-along is complete.',
+    ]
+
+
+@pytest.mark.parametrize('written', [0, 1, 2, 3, 4])
+def test_partial_progress_passes_the_steps_written_and_names_the_next(tmp_path, written):
+    """After k steps, grading passes steps 1..k; each later step fails with one line."""
+    report, lines, status = checked(at_step(tmp_path, written))
+    assert report.done == written, lines
+    assert status == (0 if written == 4 else 1)
+    assert lines[-1].startswith(f'{written}/4 steps done'), lines
+    for step in lesson.STEPS:
+        for direction in ('upgrade', 'downgrade'):
+            failure = report.step(step).failure(direction)
+            if step <= written:
+                assert failure is None, f'step {step} {direction}: {failure}'
+            elif step == written + 1 and written:
+                assert failure == (
+                    f'{report.step(step).title}: no revision {step} is written yet. Next: '
+                    f'{lesson.MODEL_EDITS[step]} (README, code-along step {step}), then '
+                    f'{lesson._migrate_todo(step)}'
+                )
+            elif step > written + 1:
+                assert failure == (
+                    f'{report.step(step).title}: it waits for step {written + 1}. '
+                    f'Next: finish step {written + 1} first.'
+                )
+
+
+def test_the_next_step_with_models_py_already_edited(tmp_path):
+    report, lines, _status = checked(at_step(tmp_path, 2, models=3))
+    assert lines[2:5] == [
+        '[not yet]  step 3: rename department',
+        '           models.py is ready for it, but no revision 3 is written yet.',
+        '           Next: run `flask db migrate -m "rename department"`, read the new file in '
+        "migrations/versions, replace autogenerate's create_table + drop_table with "
+        "op.rename_table('department', 'departments') (and the reverse in downgrade()), then "
+        'run `flask db upgrade`.',
+    ]
+
+
+def test_autogenerates_drop_and_create_is_recognised_as_the_trap(tmp_path):
+    trap = student_revision(3, upgrade=lesson.AUTOGENERATED_RENAME)
+    report, _lines, _status = checked(at_step(tmp_path, 3, step3=trap))
+    assert report.step(3).failure('upgrade') == (
+        'step 3 (rename department): its upgrade loses data (table department: 2 rows): that is '
+        "autogenerate's drop + create, the lesson's trap; rename it with op.rename_table. "
+        "Next: edit revision 3: replace autogenerate's create_table + drop_table with "
+        "op.rename_table('department', 'departments') (and the reverse in downgrade()); "
+        '`flask lesson solution 3` shows ours.'
+    )
+    assert report.step(4).status == lesson.NOT_YET
+
+
+def test_a_downgrade_that_drops_and_creates_is_the_trap_too(tmp_path):
+    trap = student_revision(3).replace(
+        "    op.rename_table('departments', 'department')",
+        "    op.create_table('department', sa.Column('id', sa.Integer(), primary_key=True),\n"
+        "        sa.Column('name', sa.String(), nullable=False),\n"
+        "        sa.Column('address', sa.String()))\n"
+        "    op.drop_table('departments')",
+    )
+    report, _lines, _status = checked(at_step(tmp_path, 3, step3=trap))
+    assert report.step(3).failure('upgrade') is None
+    assert (
+        report.step(3)
+        .failure('downgrade')
+        .startswith(
+            'step 3 (rename department): its downgrade loses data (table departments: 2 rows); '
+            'rename it with op.rename_table. Next: edit revision 3: '
+        )
+    )
+
+
+def test_a_downgrade_that_does_not_undo_its_upgrade_is_wrong(tmp_path):
+    # Keep upgrade(), make downgrade() do nothing.
+    wrong = student_revision(4).split('def downgrade():')[0] + 'def downgrade():\n    pass\n'
+    report, _lines, _status = checked(at_step(tmp_path, 4, step4=wrong))
+    assert report.step(4).failure('upgrade') is None
+    assert report.step(4).failure('downgrade') == (
+        "step 4 (rename address to location): after its downgrade table 'departments' has "
+        "columns (id INTEGER PK, name VARCHAR NOT NULL, location VARCHAR), the lesson's "
+        '(id INTEGER PK, name VARCHAR NOT NULL, address VARCHAR). Next: edit revision 4: '
+        "replace autogenerate's add_column + drop_column with op.alter_column('departments', "
+        "'address', new_column_name='location') (and the reverse in downgrade()); "
+        '`flask lesson solution 4` shows ours.'
+    )
+
+
+def test_two_heads_are_named_in_a_note(tmp_path):
+    project = at_step(tmp_path, 2)
+    twin = student_revision(2).replace('c0de00000002', 'c0de000000ff')
+    (project / 'migrations' / 'versions' / 'twin.py').write_text(twin)
+    report, lines, _status = checked(project)
+    assert lines[0] == (
+        'Note: migrations/versions has 2 heads (c0de00000002, c0de000000ff): two revisions '
+        'follow the same one; keep one revision per step and delete the extra file'
+    )
+    assert report.done == 0
+
+
+def test_a_revision_that_cannot_be_read_is_named_in_a_note(tmp_path):
+    project = at_step(tmp_path, 2)
+    (project / 'migrations' / 'versions' / 'step2_mine.py').write_text('def upgrade(:\n')
+    report, lines, _status = checked(project)
+    assert lines[0].startswith('Note: migrations/versions cannot be read: '), lines[0]
+    assert report.done == 0
+    assert report.step(1).failure('upgrade') == (
+        'step 1 (initial migration): the revisions cannot be graded as they are. Next: fix '
+        'them first (see the note above).'
+    )
+
+
+def test_a_stock_env_py_is_named_and_does_not_change_the_grade(tmp_path):
+    project = at_step(tmp_path, 4)
+    shutil.copy(STOCK_ENV, project / 'migrations' / 'env.py')
+    report, lines, status = checked(project)
+    assert lines[0] == f'Note: {lesson.STOCK_ENV_NOTE}'
+    assert (report.done, status) == (4, 0)
+
+
+def test_a_stock_env_py_upgrades_without_its_warning_failing_the_suite(database_url, tmp_path):
+    """Alembic loads env.py as the module env_py: conftest leaves its warnings alone."""
+    project = at_step(tmp_path, 4)
+    shutil.copy(STOCK_ENV, project / 'migrations' / 'env.py')
+    app, models = app_for(project / 'models.py', project / 'migrations', database_url, 'stock')
+    result = app.test_cli_runner().invoke(args=['db', 'upgrade'])
+    with app.app_context():
+        models.db.engine.dispose()
+    assert result.exit_code == 0, result.output
+
+
+def test_models_py_behind_the_migrations_is_wrong_at_the_end(tmp_path):
+    report, _lines, status = checked(at_step(tmp_path, 4, models=3))
+    assert status == 1
+    assert (
+        report.step(4)
+        .failure('upgrade')
+        .startswith(
+            "step 4 (rename address to location): the migrations reach the lesson's last schema, "
+            'but models.py does not match it.'
+        )
+    )
+
+
+def test_start_throws_away_nothing_of_the_students_without_force(make_app, tmp_path):
+    project = at_step(tmp_path, 2)
+    before = sorted(p.read_bytes() for p in project.rglob('*.py'))
+    runner = make_app(MIGRATIONS_DIR=project / 'migrations').test_cli_runner()
+    result = runner.invoke(args=['lesson', 'start'])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        'Error: migrations/versions/step1_mine.py, migrations/versions/step2_mine.py are your '
+        "own work, not the lesson's: `flask lesson start` would throw them away",
+        '  Hint: keep a copy (git stash, or copy the files), then run `flask lesson start --force`',
+    ]
+    assert sorted(p.read_bytes() for p in project.rglob('*.py')) == before
+
+
+def test_start_from_the_finished_lesson(make_app, tmp_path, database_url):
+    project = copy_project(tmp_path)
+    app = make_app(MIGRATIONS_DIR=project / 'migrations')
+    Chain(app).climb(4)
+    result = app.test_cli_runner().invoke(args=['lesson', 'start'])
+    assert result.exit_code == 0, result.output
+    with app.app_context():  # the URL as used, with what Flask-SQLAlchemy adds (MySQL's charset)
+        url = db.engine.url.render_as_string(hide_password=True)
+    emptied = (
+        f'Deleted the database {url}.'
+        if url.startswith('sqlite')
+        else f'Dropped alembic_version, departments, employees from {url}.'
+    )
+    assert result.output.splitlines() == [
+        "models.py is the lesson's step 1 (the Employee model); removed 4 revision file(s) "
+        'from migrations/versions.',
+        emptied,
+        'Next: read models.py, then run `flask db migrate -m "initial migration"`.',
+    ]
+    assert (project / 'models.py').read_text() == lesson.MODELS[1]
+    assert list((project / 'migrations' / 'versions').iterdir()) == []
+    with app.app_context():
+        assert sa.inspect(app.extensions['migrate'].db.engine).get_table_names() == []
+
+
+def test_start_changes_nothing_when_the_database_cannot_be_reached(make_app, tmp_path):
+    project = copy_project(tmp_path)
+    before = sorted(p.read_bytes() for p in project.rglob('*.py'))
+    app = make_app(
+        MIGRATIONS_DIR=project / 'migrations',
+        SQLALCHEMY_DATABASE_URI='postgresql+psycopg://me@127.0.0.1:1/nowhere',
+    )
+    result = app.test_cli_runner().invoke(args=['lesson', 'start'])
+    assert result.exit_code == 1
+    assert result.output.startswith('Error: cannot reach the database '), result.output
+    assert sorted(p.read_bytes() for p in project.rglob('*.py')) == before
+
+
+def test_start_with_force_throws_the_students_work_away(make_app, tmp_path):
+    project = at_step(tmp_path, 3)
+    runner = make_app(MIGRATIONS_DIR=project / 'migrations').test_cli_runner()
+    result = runner.invoke(args=['lesson', 'start', '--force'])
+    assert result.exit_code == 0, result.output
+    assert list((project / 'migrations' / 'versions').glob('*.py')) == []
+
+
+@pytest.mark.parametrize('step', lesson.STEPS)
+def test_solution_prints_the_reference_models_and_revision(make_app, tmp_path, step):
+    runner = make_app(MIGRATIONS_DIR=at_step(tmp_path, 0) / 'migrations').test_cli_runner()
+    result = runner.invoke(args=['lesson', 'solution', str(step)])
+    assert result.exit_code == 0, result.output
+    assert result.output == codealong.solution(step) + '\n'
+    assert lesson.MODELS[step] in result.output
+    assert REFERENCE[step - 1].read_text() in result.output
+
+
+def test_solution_without_a_step_shows_the_next_one(make_app, tmp_path):
+    runner = make_app(MIGRATIONS_DIR=at_step(tmp_path, 2) / 'migrations').test_cli_runner()
+    output = runner.invoke(args=['lesson', 'solution']).output
+    assert output.startswith('Step 3 (rename department) in the reference solution.')
+
+
+def test_solution_restore_puts_the_finished_lesson_back(make_app, tmp_path):
+    project = at_step(tmp_path, 2)
+    app = make_app(MIGRATIONS_DIR=project / 'migrations')
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=['lesson', 'solution', '--restore']).exit_code == 1
+    result = runner.invoke(args=['lesson', 'solution', '--restore', '--force'])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        'models.py and migrations/versions are the finished lesson again.',
+        'Next: run `flask db upgrade`.',
+    ]
+    assert (project / 'models.py').read_bytes() == (SOLUTION / 'models.py').read_bytes()
+    restored = sorted((project / 'migrations' / 'versions').glob('*.py'))
+    assert [p.read_bytes() for p in restored] == [
+        p.read_bytes() for p in sorted((SOLUTION / 'versions').glob('*.py'))
+    ]
+
+
+def test_solution_restore_puts_back_the_projects_env_py_over_a_stock_one(make_app, tmp_path):
+    project = copy_project(tmp_path)
+    shutil.copy(STOCK_ENV, project / 'migrations' / 'env.py')
+    runner = make_app(MIGRATIONS_DIR=project / 'migrations').test_cli_runner()
+    result = runner.invoke(args=['lesson', 'solution', '--restore'])
+    assert result.output.splitlines()[1] == (
+        "migrations/env.py is the project's again, instead of the stock template."
+    )
+    assert (project / 'migrations' / 'env.py').read_bytes() == (SOLUTION / 'env.py').read_bytes()
+
+
+def test_flask_lesson_check_exits_1_until_all_four_steps_are_done(make_app, tmp_path):
+    runner = make_app(MIGRATIONS_DIR=at_step(tmp_path, 3) / 'migrations').test_cli_runner()
+    result = runner.invoke(args=['lesson', 'check'])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == '3/4 steps done.'
