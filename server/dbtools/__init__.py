@@ -1,6 +1,11 @@
 """Tooling around the lesson, kept out of app.py and models.py so they stay plain.
 
-- snapshot.py: what the database holds now (the viewer, `flask schema`, rehearsal, tests)
+The lesson:
+- lesson.py: the lesson's facts (each step's models, schema, rows, hints) and its checks,
+  read by `flask lesson check`, the grading tests, `flask seed` and the README test
+- codealong.py: `flask lesson start` and `flask lesson solution`, the file work
+
+Migrations:
 - safety.py: Flask-Migrate's `flask db` commands with the safety nets below around them
 - atomic.py: one transaction per revision, on SQLite too; one migrating process at a time
 - targets.py: upgrade/downgrade/rehearse targets checked before anything runs
@@ -8,10 +13,19 @@
 - settings.py: DATABASE_URL checked, its password kept maskable, a connect timeout
 - renames.py: `flask db migrate` warnings where autogenerate would drop data
 - rehearsal.py: `flask db rehearse`, a dry run of migrations on the real data
-- viewer.py: the read-only page at / and /schema.json
+
+Seeing the database:
+- snapshot.py: what the database holds now (the viewer, `flask schema`, rehearsal, tests)
+- viewer.py: the read-only page at / and /schema.json; guard.py: its headers and Host check
+- migration_sql.py: each revision's source and the SQL it runs (page and `flask db sql`)
+- drift.py: the one-line warnings when models, files and database disagree
 - seeding.py: `flask seed`, the lesson's rows or a million generated ones
-- mysql.py: what MySQL/MariaDB need (VARCHAR length, existing_type)
-- undo.py: on MySQL/MariaDB, undo the operations of a revision that failed
+
+MySQL and MariaDB:
+- mysql.py: what they need (VARCHAR length, existing_type)
+- undo.py: the operations of a revision that failed, undone (their DDL commits itself)
+- scratch.py: the scratch copy `flask db rehearse` works on there
+
 - cli.py: click wiring for the commands above
 """
 

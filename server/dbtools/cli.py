@@ -1,10 +1,12 @@
 """Click wiring for `flask schema`, `flask seed`, `flask db rehearse`, and the safety nets
 around Flask-Migrate's own commands; the work is elsewhere."""
 
+import contextlib
 import sys
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -110,6 +112,11 @@ def check():
     report = facts.check(migrations, migrations.parent / 'models.py')
     text, status = facts.render(report)
     click.echo(text)
+    engine = current_app.extensions['migrate'].db.engine
+    # Where the student's own database stands; unreadable, it is simply not mentioned.
+    with contextlib.suppress(sa.exc.SQLAlchemyError), engine.connect() as connection:
+        _script, chain, _problem = facts.revision_chain(migrations)
+        click.echo(facts.own_database(connection, chain))
     sys.exit(status)
 
 

@@ -132,6 +132,6 @@ def _refuse_to_lose_work(migrations, force, command):
             f'{", ".join(work)} {"is" if len(work) == 1 else "are"} your own work, not the '
             f"lesson's: `flask lesson {command}` would throw {'it' if len(work) == 1 else 'them'} "
             'away',
-            f'keep a copy (git stash, or copy the files), then run `flask lesson {command} '
-            '--force`',
+            'keep a copy (`git stash --include-untracked`, or copy the files), then run '
+            f'`flask lesson {command} --force`',
         )

@@ -100,6 +100,13 @@ def explain_alembic(message, script=None):
             'revisions follow the same parent',
             'join them with `flask db merge heads -m "merge heads"`, then run `flask db upgrade`',
         )
+    if message.startswith('Directory') and 'already exists and is not empty' in message:
+        return Explained(
+            'the migrations folder already exists, so `flask db init` has nothing to do: this '
+            'project comes with its own',
+            'to write the four revisions yourself, run `flask lesson start`, which empties '
+            'migrations/versions and keeps the rest',
+        )
     if message.startswith('Target database is not up to date'):
         return Explained(
             'the database is not at the latest revision, so autogenerate '

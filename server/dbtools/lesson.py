@@ -310,6 +310,33 @@ def render(report):
     return '\n'.join(lines), 0 if done == len(STEPS) else 1
 
 
+def own_database(connection, chain):
+    """One line on the student's own database, which the check never touches: the step it
+    stands at, and whether lesson rows went missing there (a trap that was applied)."""
+    snap = snapshot.take(connection, row_limit=0)
+    if not snap.revision:
+        return 'Your own database is at base (empty): `flask db upgrade` applies your revisions.'
+    revision = snap.revision[0]
+    if revision not in chain:
+        return f'Your own database is at revision {revision}, which no revision file has.'
+    step = chain.index(revision) + 1
+    line = f'Your own database is at step {step} ({revision})'
+    if step < len(chain):
+        line += f'; `flask db upgrade` applies the {len(chain) - step} newer revision(s)'
+    missing = [
+        f'{name}: {snap.table(name).row_count} of {len(rows)}'
+        for name, rows in ROWS.get(step, {}).items()
+        if snap.table(name) is not None and snap.table(name).row_count < len(rows)
+    ]
+    if missing:
+        line += (
+            f". It holds fewer of the lesson's rows than step {step} should "
+            f'({", ".join(missing)}): if a revision dropped them, `flask db downgrade` to before '
+            'it, fix it, then `flask seed` and `flask db upgrade`'
+        )
+    return line + '.'
+
+
 def revision_chain(migrations):
     """(Alembic's ScriptDirectory, the revision ids from base to head, a problem line or None
     when the revisions cannot be read or do not form one line)."""
@@ -385,17 +412,16 @@ def _downgrade_check(engine, script, below, number):
     except Exception as exc:
         return f'its downgrade fails: {_first_line(exc)}.'
     after = _snapshot(engine)
+    # Data lost is the lesson's point, and says more than the shape it leaves behind.
+    lost = rehearsal.compare('', before, after).lost
+    if lost and _rows_difference(after, ROWS[number - 1]):
+        fix = FIXES.get(number, 'keep the data')
+        return f'its downgrade loses data ({"; ".join(lost)}); {fix}.'
     wrong = _schema_difference(after, SCHEMAS[number - 1])
     if wrong:
         return f'after its downgrade {wrong}.'
     wrong = _rows_difference(after, ROWS[number - 1])
-    if wrong:
-        lost = rehearsal.compare('', before, after).lost
-        if lost:
-            fix = FIXES.get(number, 'keep the data')
-            return f'its downgrade loses data ({"; ".join(lost)}); {fix}.'
-        return f'after its downgrade {wrong}.'
-    return None
+    return f'after its downgrade {wrong}.' if wrong else None
 
 
 def _next_actions(report, model_step, broken_chain):
@@ -470,7 +496,7 @@ def models_step(path):
 STOCK_ENV_NOTE = (
     "migrations/env.py is Flask-Migrate's stock template (from `flask db init`), not the "
     "project's: every command works with it except `flask db rehearse`. Restore the "
-    "project's with `git checkout server/migrations/env.py`."
+    "project's with `git checkout -- migrations/env.py` in server/."
 )
 
 
@@ -526,7 +552,8 @@ def _schema_difference(snap, expected):
     problems = [f"table '{t}' is missing" for t in expected if t not in actual]
     problems += [f"there is a table '{t}' the lesson lacks" for t in actual if t not in expected]
     problems += [
-        f"table '{t}' has columns ({_columns(actual[t])}), the lesson's ({_columns(cols)})"
+        f"table '{t}' has the columns ({_columns(actual[t])}) where the lesson has "
+        f'({_columns(cols)})'
         for t, cols in expected.items()
         if t in actual and actual[t] != cols
     ]

@@ -9,6 +9,7 @@
   `existing_type=` for it. `explain()` turns Alembic's complaint into one line and a hint.
 """
 
+import copy
 import re
 
 import sqlalchemy as sa
@@ -19,11 +20,14 @@ DEFAULT_LENGTH = 255
 
 
 @compiles(sa.String, *DIALECTS)
+@compiles(sa.VARCHAR, *DIALECTS)  # autogenerate writes sa.VARCHAR() when it reflects SQLite
+@compiles(sa.Unicode, *DIALECTS)
 def _string_with_a_length(type_, compiler, **kw):
     """VARCHAR(255) for a String without a length; anything else as the dialect writes it."""
     if type_.length is None:
-        type_ = sa.String(DEFAULT_LENGTH, collation=type_.collation)
-    return compiler.visit_string(type_, **kw)
+        type_ = copy.copy(type_)
+        type_.length = DEFAULT_LENGTH
+    return getattr(compiler, f'visit_{type_.__visit_name__}')(type_, **kw)
 
 
 def is_mysql(dialect):

@@ -96,8 +96,8 @@ STOCK_ENV = (
     'migrations/env.py does not use the connection `flask db rehearse` hands it (it looks '
     "like Flask-Migrate's stock template, written by `flask db init`), so a rehearsal would "
     'change the real database',
-    "restore the project's env.py with `git checkout server/migrations/env.py`; every other "
-    'command works with either',
+    "restore the project's env.py: `git checkout -- migrations/env.py` in server/; every "
+    'other command works with either',
 )
 
 

@@ -18,6 +18,7 @@ import functools
 
 import flask_migrate
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -25,6 +26,8 @@ from dbtools import atomic, errors, renames, snapshot, targets, undo
 
 # Commands that write to the database take the migration lock; the others only read.
 WRITING = {'upgrade', 'downgrade', 'stamp'}
+# Commands that need neither the migrations folder nor the database (init makes the folder).
+FOLDERLESS = {'init', 'list-templates'}
 
 
 def wrap(db_group):
@@ -44,8 +47,11 @@ def _guarded(name, function):
 
     @functools.wraps(function)
     def run(**params):
-        config = current_app.extensions['migrate'].migrate.get_config(params.get('directory'))
-        script = ScriptDirectory.from_config(config)
+        if name in FOLDERLESS:
+            with errors.reported():
+                return function(**params)
+        with errors.reported():
+            script = scripts(params.get('directory'))
         # Offline (--sql) runs only print SQL; they take no lock.
         write = name in WRITING and not params.get('sql')
         with errors.reported(script=script), migrating(current_app, write=write):
@@ -54,6 +60,20 @@ def _guarded(name, function):
             function(**params)
 
     return run
+
+
+def scripts(directory=None):
+    """The app's migrations folder as Alembic reads it; Explained when there is none."""
+    config = current_app.extensions['migrate'].migrate.get_config(directory)
+    try:
+        return ScriptDirectory.from_config(config)
+    except CommandError:
+        folder = config.get_main_option('script_location')
+        raise errors.Explained(
+            f'there is no migrations folder at {folder}',
+            "from server/, `git checkout -- migrations` brings the project's back; "
+            "`flask db init` makes an empty one with Flask-Migrate's own env.py",
+        ) from None
 
 
 def check_target(script, target, command):

@@ -236,22 +236,13 @@ def run_flask(*args, database_url, cwd=None, background=False):
 
 
 def copy_project(tmp_path):
-    """A scratch copy of server/ (app, migrations, dbtools) to edit and run, with the
-    reference solution's models.py and revisions."""
+    """A scratch copy of the student's part of server/ (app.py, .flaskenv, models.py and
+    migrations/) to edit and run in process, with the reference models and revisions. The
+    tooling is not copied: the tests import it from server/ itself."""
     target = tmp_path / 'server'
-    shutil.copytree(
-        SERVER,
-        target,
-        ignore=shutil.ignore_patterns(
-            '__pycache__',
-            'instance',
-            'testing',
-            '*.db',
-            'benchmark-results',
-            'solution',
-            'migrations',
-        ),
-    )
+    target.mkdir()
+    for name in ('app.py', '.flaskenv'):
+        shutil.copy(SERVER / name, target / name)
     reference_migrations(target / 'migrations')
     shutil.copy(SOLUTION / 'models.py', target / 'models.py')
     return target

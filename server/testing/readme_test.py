@@ -177,8 +177,9 @@ def check_codealong_command(where, command, shown, result, step):
         assert warnings == [line for line in shown if line.startswith('WARNING')], where
     if command == 'flask lesson check':
         lines = result.output.splitlines()
-        assert lines[-1].startswith(f'{step}/4 steps done'), f'{where}: {result.output}'
-        assert not shown or lines == shown, f'{where}: {command} prints'
+        assert lines[-2].startswith(f'{step}/4 steps done'), f'{where}: {result.output}'
+        # The last line names the student's own revision id, which differs from the README's.
+        assert not shown or comparable(lines) == comparable(shown), f'{where}: {command} prints'
 
 
 def sql_blocks():

@@ -78,7 +78,7 @@ def test_rehearse_refuses_the_stock_env_and_changes_nothing(stock):
         'Error: migrations/env.py does not use the connection `flask db rehearse` hands it (it '
         "looks like Flask-Migrate's stock template, written by `flask db init`), so a rehearsal "
         'would change the real database',
-        "  Hint: restore the project's env.py with `git checkout server/migrations/env.py`; "
+        "  Hint: restore the project's env.py: `git checkout -- migrations/env.py` in server/; "
         'every other command works with either',
     ]
     assert stock.state() == before, 'the database changed'

@@ -115,6 +115,20 @@ def read_only(chain, make_app, tmp_path):
     return invoke(create_app({'SQLALCHEMY_DATABASE_URI': url}), 'seed', '--rows', '1')
 
 
+def init_again(chain, make_app, tmp_path):
+    return invoke(chain.app, 'db', 'init')
+
+
+def no_migrations_folder(chain, make_app, tmp_path):
+    return invoke(make_app(MIGRATIONS_DIR=tmp_path / 'gone'), 'db', 'current')
+
+
+def old_postgres_spelling(chain, make_app, tmp_path):
+    with pytest.raises(DatabaseURLError) as caught:
+        create_app({'SQLALCHEMY_DATABASE_URI': 'postgres://me@localhost/db'})
+    return f'Error: {caught.value.format_message()}'
+
+
 def stock_env(chain, make_app, tmp_path):
     return invoke(make_app(MIGRATIONS_DIR=copy_migrations(tmp_path, stock_env=True)), 'db',
                   'rehearse')  # fmt: skip
@@ -123,7 +137,8 @@ def stock_env(chain, make_app, tmp_path):
 SCENARIOS = [
     behind_head, unknown_revision, deleted_file, past_head, below_base, at_base,
     wrong_direction, failed_revision, create_all_first, create_all_later, two_heads, bad_urls,
-    unreachable, locked, read_only, stock_env,
+    unreachable, locked, read_only, stock_env, init_again, no_migrations_folder,
+    old_postgres_spelling,
 ]  # fmt: skip
 
 
