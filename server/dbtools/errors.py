@@ -134,6 +134,13 @@ def explain_database(exc):
             f'{url} is locked by another program',
             'close other `flask` commands or database browsers, then try again',
         )
+    # MySQL, PostgreSQL, and PostgreSQL for a user with no rights on any schema at all.
+    if any(s in reason for s in ('command denied', 'permission denied', 'no schema has been')):
+        return Explained(
+            f'the database user of {url} is not allowed to do this: {reason}',
+            'connect as a user who may create and change tables (or ask for those rights), '
+            'or point DATABASE_URL at a database of your own',
+        )
     if 'readonly database' in reason or 'read-only transaction' in reason:
         return Explained(
             f'the database {url} is read-only, so nothing could be written ({reason})',
@@ -174,7 +181,7 @@ def _made_outside_migrations(exc):
 
 def _failed_revision(exc):
     """Name the revision whose own code raised `exc`; its transaction was rolled back."""
-    frame = _revision_frame(exc)
+    frame = revision_frame(exc)
     if frame is None:
         return None
     module = frame.f_globals
@@ -191,7 +198,7 @@ def _failed_revision(exc):
     )
 
 
-def _revision_frame(exc):
+def revision_frame(exc):
     """The outermost traceback frame inside a revision file, or None."""
     for frame, _line in traceback.walk_tb(exc.__traceback__):
         names = frame.f_globals
@@ -201,8 +208,12 @@ def _revision_frame(exc):
 
 
 def _reason(exc):
-    """The first line of what the driver said."""
-    text = str(exc.orig if getattr(exc, 'orig', None) is not None else exc).strip()
+    """The first line of what the driver said (MySQL's drivers say it as (code, text))."""
+    orig = getattr(exc, 'orig', None)
+    args = getattr(orig, 'args', ())
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        orig = args[1]
+    text = str(orig if orig is not None else exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
 

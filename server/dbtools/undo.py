@@ -191,7 +191,7 @@ def _undo_failed(exc, entry, done, undo_error, where):
 def _failure(exc):
     """(which revision failed, why, what to do) in the words errors.py uses."""
     known = mysql.explain(str(exc))
-    frame = errors._revision_frame(exc)
+    frame = errors.revision_frame(exc)
     if frame is None:
         failed, hint = 'a migration failed', 'fix that revision, then run the command again'
     else:

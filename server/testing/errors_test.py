@@ -6,9 +6,11 @@ prints explained errors through its logger, hence the `ERROR [flask_migrate]` pr
 
 import socket
 import time
+import uuid
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 
 from app import create_app
 from chain import Chain, copy_migrations, run_flask, with_password
@@ -377,3 +379,37 @@ def test_a_password_in_the_query_is_never_printed_when_unreachable():
         f'{PREFIX}cannot reach the database postgresql+psycopg://me:***@127.0.0.1:1/nowhere: '
     )
     assert 's3cret' not in result.output
+
+
+@pytest.fixture
+def reader(server_database):
+    """A URL for a user who may connect and read, but not create tables."""
+    url = sa.engine.make_url(server_database)
+    user = f'reader_{uuid.uuid4().hex[:8]}'
+    admin = sa.create_engine(server_database, poolclass=NullPool, isolation_level='AUTOCOMMIT')
+    mysql = url.get_backend_name() == 'mysql'
+    with admin.connect() as connection:
+        if mysql:
+            connection.exec_driver_sql(f"CREATE USER '{user}'@'%%'")
+            connection.exec_driver_sql(f"GRANT SELECT ON `{url.database}`.* TO '{user}'@'%%'")
+        else:  # PostgreSQL 15 lets only the owner create in the public schema
+            connection.exec_driver_sql(f'CREATE ROLE {user} LOGIN')
+    yield url.set(username=user).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"DROP USER '{user}'@'%%'" if mysql else f'DROP ROLE {user}')
+    admin.dispose()
+
+
+def test_a_user_without_the_rights_is_named_as_the_cause(reader):
+    app = create_app({'SQLALCHEMY_DATABASE_URI': reader})
+    result = app.test_cli_runner().invoke(args=['db', 'upgrade'])
+    with app.app_context():
+        shown = masked_url(db.engine.url)
+        db.engine.dispose()
+    assert result.exit_code == 1, result.output
+    error, hint = error_lines(result.output)
+    assert error.startswith(f'{PREFIX}the database user of {shown} is not allowed to do this: ')
+    assert hint == (
+        '  Hint: connect as a user who may create and change tables (or ask for those rights), '
+        'or point DATABASE_URL at a database of your own'
+    )
