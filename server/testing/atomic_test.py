@@ -112,7 +112,7 @@ def test_a_second_migrating_command_waits_for_the_first(chain, hold, capsys, bac
     held = hold()
     second = threading.Thread(target=chain.upgrade)
     second.start()
-    second.join(timeout=0.3)
+    second.join(timeout=0.15)
     assert second.is_alive(), 'the second upgrade did not wait for the lock'
     assert chain.snapshot().revision == (), f'{backend}: it migrated while the lock was held'
     held.set()
@@ -140,7 +140,7 @@ def test_rehearse_waits_for_a_running_migration(chain, hold):
 
     rehearsing = threading.Thread(target=rehearse)
     rehearsing.start()
-    rehearsing.join(timeout=0.3)
+    rehearsing.join(timeout=0.15)
     assert rehearsing.is_alive(), f'rehearse did not wait for the running migration: {results}'
     held.set()
     rehearsing.join(timeout=30)
