@@ -5,8 +5,9 @@ Revises: 15537423c56d
 Create Date: 2023-06-19 15:02:11.204817
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '51f20aa4768b'

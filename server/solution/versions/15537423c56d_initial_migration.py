@@ -5,8 +5,9 @@ Revises:
 Create Date: 2023-06-19 14:56:05.471520
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '15537423c56d'

@@ -5,8 +5,9 @@ Revises: 51f20aa4768b
 Create Date: 2023-06-19 15:10:43.611386
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '1694ecedb24d'

@@ -5,8 +5,9 @@ Revises: 1694ecedb24d
 Create Date: 2023-06-19 15:21:58.940112
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '76f31678b786'
@@ -19,13 +20,9 @@ def upgrade():
     # Hand-edited: autogenerate wrote add 'location' + drop 'address', which loses every address.
     # alter_column outside batch mode is a native RENAME COLUMN: no copy of the table.
     # existing_type: MySQL/MariaDB restate the whole column to rename it, so Alembic needs its type.
-    op.alter_column(
-        'departments', 'address', new_column_name='location', existing_type=sa.String()
-    )
+    op.alter_column('departments', 'address', new_column_name='location', existing_type=sa.String())
 
 
 def downgrade():
     # Hand-edited: the exact reverse of upgrade(), so the values return to 'address'.
-    op.alter_column(
-        'departments', 'location', new_column_name='address', existing_type=sa.String()
-    )
+    op.alter_column('departments', 'location', new_column_name='address', existing_type=sa.String())
