@@ -30,6 +30,10 @@ from sqlalchemy.pool import NullPool
 
 SERVER = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(SERVER))
+# Keep compiled code between runs, as Python does unless PYTHONDONTWRITEBYTECODE says not to
+# (this machine's environment does): every test module, revision and env.py is otherwise
+# compiled again each time it is loaded, which costs the suite about a quarter of its time.
+sys.dont_write_bytecode = False
 # The students' own DATABASE_URL must not leak into the tests.
 os.environ.pop('DATABASE_URL', None)
 
