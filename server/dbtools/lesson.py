@@ -115,7 +115,8 @@ HAND_EDITS = {
     3: "replace autogenerate's create_table + drop_table with "
     "op.rename_table('department', 'departments') (and the reverse in downgrade())",
     4: "replace autogenerate's add_column + drop_column with op.alter_column('departments', "
-    "'address', new_column_name='location') (and the reverse in downgrade())",
+    "'address', new_column_name='location', existing_type=sa.String()) (and the reverse in "
+    'downgrade())',
 }
 # The hand edit each renaming step needs, quoted in failure messages.
 FIXES = {
@@ -132,7 +133,8 @@ TABLE_RENAME_WARNING = (
 COLUMN_RENAME_WARNING = (
     "column 'departments.address' is dropped and 'departments.location' is added with a "
     "compatible type: if it is a rename, use op.alter_column('departments', 'address', "
-    "new_column_name='location') instead, or every value of 'address' is lost"
+    "new_column_name='location', existing_type=sa.String()) instead, or every value of "
+    "'address' is lost"
 )
 
 # What autogenerate wrote for the lesson's table rename: the trap the lesson is about.

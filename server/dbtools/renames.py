@@ -92,13 +92,14 @@ def _column_warnings(table, operations):
             key=lambda a: a.column.nullable != old.nullable,
         )
         if match:
-            new = match[0].column.name
+            new = match[0].column
             added.remove(match[0])
+            # existing_type: MySQL and MariaDB restate the whole column to rename it.
             warnings.append(
-                f"column '{table}.{old.name}' is dropped and '{table}.{new}' is added with a "
+                f"column '{table}.{old.name}' is dropped and '{table}.{new.name}' is added with a "
                 f"compatible type: if it is a rename, use op.alter_column('{table}', "
-                f"'{old.name}', new_column_name='{new}') instead, or every value of "
-                f"'{old.name}' is lost"
+                f"'{old.name}', new_column_name='{new.name}', existing_type=sa.{new.type!r}) "
+                f"instead, or every value of '{old.name}' is lost"
             )
         else:
             warnings.append(f"column '{table}.{old.name}' is dropped: all its values will be lost")

@@ -176,8 +176,8 @@ def test_a_downgrade_that_does_not_undo_its_upgrade_is_wrong(tmp_path):
         'the columns (id INTEGER PK, name VARCHAR NOT NULL, location VARCHAR) where the lesson '
         'has (id INTEGER PK, name VARCHAR NOT NULL, address VARCHAR). Next: edit revision 4: '
         "replace autogenerate's add_column + drop_column with op.alter_column('departments', "
-        "'address', new_column_name='location') (and the reverse in downgrade()); "
-        '`flask lesson solution 4` shows ours.'
+        "'address', new_column_name='location', existing_type=sa.String()) (and the reverse "
+        'in downgrade()); `flask lesson solution 4` shows ours.'
     )
 
 

@@ -63,7 +63,8 @@ CASES = {
             "every row of 'departments' is lost",
             "column 'employees.name' is dropped and 'employees.full_name' is added with a "
             "compatible type: if it is a rename, use op.alter_column('employees', 'name', "
-            "new_column_name='full_name') instead, or every value of 'name' is lost",
+            "new_column_name='full_name', existing_type=sa.String()) instead, or every value "
+            "of 'name' is lost",
             "column 'employees.salary' is dropped: all its values will be lost",
         ],
     ),
