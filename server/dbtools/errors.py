@@ -72,6 +72,41 @@ def explain(exc, script=None):
     return None
 
 
+def loaded(script):
+    """`script` with every revision file read; Explained naming the file that cannot be."""
+    try:
+        script.get_heads()
+    except CommandError:
+        raise
+    except Exception as exc:
+        # A SyntaxError names its file; any other error, the revision's frame in the traceback.
+        where = getattr(exc, 'filename', None), getattr(exc, 'lineno', None)
+        if where[0] is None:
+            versions = Path(script.versions)
+            frames = [f for f, _ in traceback.walk_tb(exc.__traceback__)]
+            inside = [f for f in frames if Path(f.f_code.co_filename).parent == versions]
+            where = (inside[-1].f_code.co_filename, inside[-1].f_lineno) if inside else where
+        name = Path(where[0]).name if where[0] else 'a revision file'
+        line = f', line {where[1]}' if where[1] else ''
+        reason = getattr(exc, 'msg', None) or exc
+        raise Explained(
+            f'migrations/versions/{name}{line} cannot be read: {type(exc).__name__}: {reason}',
+            'fix that line (an unfinished edit?), then run the command again',
+        ) from None
+    return script
+
+
+def missing_file(revision):
+    """The database records `revision`, and no revision file has that id."""
+    return Explained(
+        f'the database is at revision {revision}, but no file in migrations/versions '
+        f'has that id (was it deleted?)',
+        'restore the file (git checkout -- migrations/versions), or record the revision the '
+        'database really matches with `flask db stamp <revision> --purge`; a database from '
+        'before `flask lesson start` can simply be deleted',
+    )
+
+
 def explain_alembic(message, script=None):
     """Alembic's complaint about revisions, explained where it is a known mistake."""
     missing = re.search(
@@ -81,12 +116,7 @@ def explain_alembic(message, script=None):
     if missing:
         rev = missing.group(1)
         if rev in _recorded_revision():
-            return Explained(
-                f'the database is at revision {rev}, but no file in migrations/versions '
-                f'has that id (was it deleted?)',
-                'restore the file (git checkout -- migrations/versions), or record the '
-                'revision the database really matches with `flask db stamp <revision> --purge`',
-            )
+            return missing_file(rev)
         return Explained(
             f"there is no revision '{rev}'",
             '`flask db history` lists the ids; head, base, +1 and -1 work too',
@@ -124,6 +154,17 @@ def explain_database(exc):
     """Explain a driver error any command can meet (unreachable, locked, read-only), or None."""
     url = snapshot.masked_url(_engine().url)
     reason = _reason(exc)
+    if 'Access denied for user' in reason or 'password authentication failed' in reason:
+        return Explained(
+            f'the database server at {url} refused the user or password: {reason}',
+            'check the user name and password in DATABASE_URL (write @ in a password as %40)',
+        )
+    if 'Unknown database' in reason or re.search(r'database "[^"]*" does not exist', reason):
+        return Explained(
+            f'the database named in {url} does not exist on that server: {reason}',
+            'create it first (`createdb` for PostgreSQL, `CREATE DATABASE …` in the mysql '
+            'client), or fix its name in DATABASE_URL',
+        )
     if exc.statement is None or isinstance(exc, sa.exc.InterfaceError):
         return Explained(
             f'cannot reach the database {url}: {reason}',

@@ -574,6 +574,9 @@ def _rows_difference(snap, expected):
     """ "table 'x' holds 1 row, the lesson's 2" and the like, or ''."""
     problems = []
     for table, rows in expected.items():
+        if snap.table(table) is None:
+            problems.append(f"table '{table}' is missing, with the lesson's {_count(rows)}")
+            continue
         actual = list(snap.table(table).rows)
         if actual != rows:
             problems.append(

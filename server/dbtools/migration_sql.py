@@ -50,7 +50,7 @@ class Rendered:
 
 def scripts():
     """The app's ScriptDirectory, reused until a revision file changes."""
-    return _cached('scripts', ScriptDirectory.from_config)
+    return _cached('scripts', lambda config: errors.loaded(ScriptDirectory.from_config(config)))
 
 
 def find(revision):

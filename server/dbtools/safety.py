@@ -66,7 +66,7 @@ def scripts(directory=None):
     """The app's migrations folder as Alembic reads it; Explained when there is none."""
     config = current_app.extensions['migrate'].migrate.get_config(directory)
     try:
-        return ScriptDirectory.from_config(config)
+        script = ScriptDirectory.from_config(config)
     except CommandError:
         folder = config.get_main_option('script_location')
         raise errors.Explained(
@@ -74,6 +74,7 @@ def scripts(directory=None):
             "from server/, `git checkout -- migrations` brings the project's back; "
             "`flask db init` makes an empty one with Flask-Migrate's own env.py",
         ) from None
+    return errors.loaded(script)
 
 
 def check_target(script, target, command):
@@ -81,6 +82,10 @@ def check_target(script, target, command):
     with current_app.extensions['migrate'].db.engine.connect() as connection:
         current = snapshot.revision(connection)
     return targets.check(script, current, target, command)
+
+
+def _nothing(**_info):
+    """The step callback of a command that changes nothing."""
 
 
 @contextlib.contextmanager
@@ -94,7 +99,7 @@ def migrating(app, write=True, on_step=None):
         with (
             atomic.one_at_a_time(engine) if write else contextlib.nullcontext(),
             # MySQL/MariaDB: undo what a failed revision applied (their DDL commits itself).
-            undo.undoing(engine) as step_done,
+            undo.undoing(engine) if write else contextlib.nullcontext(_nothing) as step_done,
         ):
             callbacks = [on_step, step_done] if on_step else [step_done]
             migrate.configure_args.update(atomic.configure_args(callbacks))

@@ -18,6 +18,16 @@ CONNECT_TIMEOUT = 10
 TIMEOUTS = {'postgresql', 'mysql', 'mariadb'}
 
 
+# What to write instead of a URL whose driver is missing, by database.
+DRIVERS = {
+    'postgresql': f'psycopg for PostgreSQL: write postgresql+psycopg://… ({EXAMPLE})',
+    'mysql': 'PyMySQL for MySQL and MariaDB: write mysql+pymysql://… '
+    '(mysql+pymysql://root@127.0.0.1:3306/lesson)',
+    None: 'psycopg for PostgreSQL (postgresql+psycopg://…) and PyMySQL for MySQL and MariaDB '
+    '(mysql+pymysql://…); SQLite needs no driver',
+}
+
+
 class DatabaseURLError(click.ClickException):
     """Click prints it as one `Error:` line, whichever `flask` command loaded the app."""
 
@@ -64,8 +74,7 @@ def check_database_url(url):
     except ImportError as exc:
         raise DatabaseURLError(
             f"DATABASE_URL '{shown}' needs a database driver that is not installed ({exc})\n"
-            f'  Hint: this project installs psycopg for PostgreSQL ({EXAMPLE}); '
-            f'SQLite needs no driver'
+            f'  Hint: this project installs {DRIVERS.get(parsed.get_backend_name(), DRIVERS[None])}'
         ) from None
     if 'password' in parsed.query:
         query = {k: v for k, v in parsed.query.items() if k != 'password'}

@@ -8,7 +8,7 @@ ranges are left to Alembic itself.
 
 import re
 
-from dbtools.errors import Explained
+from dbtools.errors import Explained, missing_file
 
 FORM = re.compile(r'^(?P<anchor>[^+\-@:]*)(?P<offset>[+-]\d+)?$')
 LIST_HINT = '`flask db history` lists the revisions; `flask db current` shows where you are'
@@ -22,6 +22,8 @@ def destination(script, current, target):
     order = [r.revision for r in reversed(list(script.walk_revisions()))]
     if len(script.get_heads()) > 1 or len(current) > 1:
         return None
+    if target.startswith('--'):
+        raise Explained(f'there is no option {target}', "the command's --help lists its options")
     if not target.strip():
         raise Explained(
             "no revision given: '' names nothing", f'use head, base, +1, -1 or an id; {LIST_HINT}'
@@ -29,7 +31,9 @@ def destination(script, current, target):
     form = FORM.match(target.strip())
     if form is None:
         return None
-    here = order.index(current[0]) + 1 if current and current[0] in order else 0
+    if current and current[0] not in order:
+        raise missing_file(current[0])
+    here = order.index(current[0]) + 1 if current else 0
     anchor, offset = form.group('anchor'), int(form.group('offset') or 0)
     if anchor == '':
         start = here

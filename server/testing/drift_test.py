@@ -82,7 +82,8 @@ def test_a_revision_no_file_has_is_named(app, chain):
             'Error: the database is at revision abcdef123456, but no file in '
             'migrations/versions has that id (was it deleted?)',
             '  Hint: restore the file (git checkout -- migrations/versions), or record the '
-            'revision the database really matches with `flask db stamp <revision> --purge`',
+            'revision the database really matches with `flask db stamp <revision> --purge`; a '
+            'database from before `flask lesson start` can simply be deleted',
         ],
     )
 

@@ -120,7 +120,8 @@ def test_database_stamped_with_a_deleted_revision(make_app, chain, tmp_path):
         f'{PREFIX}the database is at revision {last}, but no file in migrations/versions has '
         'that id (was it deleted?)',
         '  Hint: restore the file (git checkout -- migrations/versions), or record the revision '
-        'the database really matches with `flask db stamp <revision> --purge`',
+        'the database really matches with `flask db stamp <revision> --purge`; a database '
+        'from before `flask lesson start` can simply be deleted',
     ]
     assert chain.state() == before, 'the database changed'
 
@@ -164,8 +165,8 @@ def test_a_database_url_whose_driver_is_not_installed():
         create_app({'SQLALCHEMY_DATABASE_URI': 'mysql://root:pw@127.0.0.1/lesson'})
     assert caught.value.format_message() == (
         "DATABASE_URL 'mysql://root:***@127.0.0.1/lesson' needs a database driver that is not "
-        "installed (No module named 'MySQLdb')\n  Hint: this project installs psycopg for "
-        'PostgreSQL (postgresql+psycopg://postgres@127.0.0.1:5432/test); SQLite needs no driver'
+        "installed (No module named 'MySQLdb')\n  Hint: this project installs PyMySQL for "
+        'MySQL and MariaDB: write mysql+pymysql://… (mysql+pymysql://root@127.0.0.1:3306/lesson)'
     )
 
 
@@ -412,4 +413,57 @@ def test_a_user_without_the_rights_is_named_as_the_cause(reader):
     assert hint == (
         '  Hint: connect as a user who may create and change tables (or ask for those rights), '
         'or point DATABASE_URL at a database of your own'
+    )
+
+
+@pytest.mark.parametrize('args', [['db', 'upgrade'], ['schema'], ['db', 'history']])
+def test_a_revision_file_that_cannot_be_read_is_named(make_app, chain, tmp_path, args):
+    chain.climb(4)
+    before = chain.state()
+    half_edited = ('ba0000000005', chain.rev(4), 'def broken(:', 'pass')
+    app = make_app(MIGRATIONS_DIR=copy_migrations(tmp_path, half_edited))
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 1, result.output
+    assert error_lines(result.output) == [
+        f'{PREFIX}migrations/versions/ba0000000005_extra.py, line 12 cannot be read: '
+        'SyntaxError: invalid syntax',
+        '  Hint: fix that line (an unfinished edit?), then run the command again',
+    ]
+    assert app.test_client().get('/').status_code == 503, 'the page should say so, not fail'
+    assert chain.state() == before, 'the database changed'
+
+
+def test_an_option_click_does_not_know_is_not_taken_for_a_revision(runner):
+    result = runner.invoke(args=['db', 'upgrade', '--sqll'])
+    assert result.exit_code == 1
+    assert error_lines(result.output) == [
+        f'{PREFIX}there is no option --sqll',
+        "  Hint: the command's --help lists its options",
+    ]
+
+
+def test_a_downgrade_from_a_revision_no_file_has_says_so(make_app, chain, tmp_path):
+    chain.climb(4)
+    app = make_app(MIGRATIONS_DIR=copy_migrations(tmp_path, drop=[chain.rev(4)]))
+    result = app.test_cli_runner().invoke(args=['db', 'downgrade', '-1'])
+    assert result.exit_code == 1
+    assert error_lines(result.output)[0] == (
+        f'{PREFIX}the database is at revision {chain.rev(4)}, but no file in migrations/versions '
+        'has that id (was it deleted?)'
+    )
+
+
+def test_a_database_that_does_not_exist_is_named_as_the_cause(server_database):
+    url = sa.engine.make_url(server_database).set(database='no_such_lesson_db')
+    app = create_app({'SQLALCHEMY_DATABASE_URI': url.render_as_string(hide_password=False)})
+    result = app.test_cli_runner().invoke(args=['db', 'current'])
+    with app.app_context():
+        shown = masked_url(db.engine.url)
+        db.engine.dispose()
+    assert result.exit_code == 1, result.output
+    error, hint = error_lines(result.output)
+    assert error.startswith(f'{PREFIX}the database named in {shown} does not exist on that server')
+    assert hint == (
+        '  Hint: create it first (`createdb` for PostgreSQL, `CREATE DATABASE …` in the mysql '
+        'client), or fix its name in DATABASE_URL'
     )

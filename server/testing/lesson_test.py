@@ -125,6 +125,21 @@ def test_autogenerates_drop_and_create_is_recognised_as_the_trap(tmp_path):
     assert report.step(4).status == lesson.NOT_YET
 
 
+def test_a_downgrade_that_only_drops_the_table_is_data_loss_not_a_crash(tmp_path):
+    dropping = student_revision(3).replace(
+        "    op.rename_table('departments', 'department')", "    op.drop_table('departments')"
+    )
+    report, _lines, _status = checked(at_step(tmp_path, 3, step3=dropping))
+    assert (
+        report.step(3)
+        .failure('downgrade')
+        .startswith(
+            'step 3 (rename department): its downgrade loses data (table departments: 2 rows); '
+            'rename it with op.rename_table. Next: edit revision 3: '
+        )
+    )
+
+
 def test_a_downgrade_that_drops_and_creates_is_the_trap_too(tmp_path):
     trap = student_revision(3).replace(
         "    op.rename_table('departments', 'department')",
