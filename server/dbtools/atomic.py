@@ -14,6 +14,7 @@ so a lock file beside the database stands in for them. Read-only commands take n
 """
 
 import contextlib
+import hashlib
 import sqlite3
 
 import click
@@ -21,7 +22,8 @@ import sqlalchemy as sa
 
 # Any fixed number will do: advisory locks are scoped to one database.
 LOCK_KEY = 2026_1123_0001
-# MariaDB's named locks are server-wide, so the name carries the database's name.
+# MariaDB's named locks are server-wide, so the name carries the database's name (hashed:
+# lock names may be 64 characters at most).
 LOCK_NAME = 'lesson-migrations:{database}'
 # How long a second migrating command waits for the first before giving up.
 WAIT_SECONDS = 600
@@ -92,6 +94,10 @@ def _advisory(connection):
             connection.execute(sa.text('SELECT pg_advisory_lock(:k)'), key)
         except sa.exc.OperationalError:
             raise Busy() from None
+        finally:
+            # The connection goes back to the app's pool: leave no setting of ours on it.
+            with contextlib.suppress(sa.exc.DBAPIError):
+                connection.execute(sa.text('RESET lock_timeout'))
     connection.commit()
     try:
         yield
@@ -105,7 +111,8 @@ def _advisory(connection):
 @contextlib.contextmanager
 def _named(connection, database):
     """MariaDB's and MySQL's named lock, released when the command ends."""
-    name = {'n': LOCK_NAME.format(database=database)}
+    digest = hashlib.sha256(database.encode()).hexdigest()[:40]
+    name = {'n': LOCK_NAME.format(database=digest)}
     if not connection.scalar(sa.text('SELECT GET_LOCK(:n, 0)'), name):
         _waiting()
         got = connection.scalar(sa.text('SELECT GET_LOCK(:n, :s)'), name | {'s': WAIT_SECONDS})

@@ -19,9 +19,7 @@ depends_on = None
 def upgrade():
     # Hand-edited: autogenerate wrote create 'departments' + drop 'department': every row lost.
     op.rename_table('department', 'departments')
-    # PostgreSQL names the primary key and the id sequence after the table; rename them too,
-    # so the schema matches a database built straight at this revision. get_context() rather
-    # than get_bind(): it also knows the dialect when `flask db sql` renders SQL offline.
+    # PostgreSQL names the primary key and the id sequence after the table: rename them too.
     if op.get_context().dialect.name == 'postgresql':
         op.execute('ALTER INDEX department_pkey RENAME TO departments_pkey')
         op.execute('ALTER SEQUENCE department_id_seq RENAME TO departments_id_seq')

@@ -18,8 +18,7 @@ depends_on = None
 
 def upgrade():
     # Hand-edited: autogenerate wrote add 'location' + drop 'address', which loses every address.
-    # alter_column outside batch mode is a native RENAME COLUMN: no copy of the table.
-    # existing_type: MySQL/MariaDB restate the whole column to rename it, so Alembic needs its type.
+    # A native RENAME COLUMN, no table copy; MySQL/MariaDB restate the column, hence existing_type.
     op.alter_column('departments', 'address', new_column_name='location', existing_type=sa.String())
 
 
