@@ -153,7 +153,7 @@ def explain_alembic(message, script=None):
 def explain_database(exc):
     """Explain a driver error any command can meet (unreachable, locked, read-only), or None."""
     url = snapshot.masked_url(_engine().url)
-    reason = _reason(exc)
+    reason = first_line(exc)
     if 'Access denied for user' in reason or 'password authentication failed' in reason:
         return Explained(
             f'the database server at {url} refused the user or password: {reason}',
@@ -193,7 +193,7 @@ def explain_database(exc):
 
 def _made_outside_migrations(exc):
     """A model's table that already exists: db.create_all() made it, not a revision."""
-    reason = _reason(exc)
+    reason = first_line(exc)
     # SQLite, PostgreSQL and MySQL each word it their own way.
     name = re.search(
         r"""(?:table|relation|Table) ["'`]?(\w+)["'`]? already exists"""
@@ -227,7 +227,9 @@ def _failed_revision(exc):
         return None
     module = frame.f_globals
     function = frame.f_code.co_name
-    reason = _reason(exc) if isinstance(exc, sa.exc.DBAPIError) else f'{type(exc).__name__}: {exc}'
+    reason = (
+        first_line(exc) if isinstance(exc, sa.exc.DBAPIError) else f'{type(exc).__name__}: {exc}'
+    )
     doc = (module.get('__doc__') or '').strip().splitlines()
     title = f' ({doc[0]})' if doc else ''
     where = ', '.join(_recorded_revision()) or 'base (empty)'
@@ -248,7 +250,7 @@ def revision_frame(exc):
     return None
 
 
-def _reason(exc):
+def first_line(exc):
     """The first line of what the driver said (MySQL's drivers say it as (code, text))."""
     orig = getattr(exc, 'orig', None)
     args = getattr(orig, 'args', ())

@@ -27,7 +27,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.pool import NullPool
 
-from dbtools import rehearsal, seeding, snapshot
+from dbtools import errors, rehearsal, seeding, snapshot
 
 STEPS = (1, 2, 3, 4)
 STEP_NAMES = {
@@ -347,7 +347,7 @@ def revision_chain(migrations):
         heads = script.get_heads()
         chain = [r.revision for r in reversed(list(script.walk_revisions()))]
     except Exception as exc:
-        return None, [], f'migrations/versions cannot be read: {_first_line(exc)}'
+        return None, [], f'migrations/versions cannot be read: {errors.first_line(exc)}'
     if len(heads) > 1:
         return (
             script,
@@ -378,7 +378,9 @@ def _walk(engine, script, chain, report):
             _migrate(engine, script, revision, upgrade=True)
         except Exception as exc:
             step.status = WRONG
-            step.reason = step.upgrade = f'its upgrade fails after a downgrade: {_first_line(exc)}.'
+            step.reason = step.upgrade = (
+                f'its upgrade fails after a downgrade: {errors.first_line(exc)}.'
+            )
             return
         _seed(engine, number)
         step.status = DONE
@@ -390,7 +392,7 @@ def _upgrade_check(engine, script, revision, number):
     try:
         _migrate(engine, script, revision, upgrade=True)
     except Exception as exc:
-        return f'its upgrade fails: {_first_line(exc)}.'
+        return f'its upgrade fails: {errors.first_line(exc)}.'
     after = _snapshot(engine)
     lost = rehearsal.compare('', before, after).lost
     if lost:
@@ -412,7 +414,7 @@ def _downgrade_check(engine, script, below, number):
     try:
         _migrate(engine, script, below, upgrade=False)
     except Exception as exc:
-        return f'its downgrade fails: {_first_line(exc)}.'
+        return f'its downgrade fails: {errors.first_line(exc)}.'
     after = _snapshot(engine)
     # Data lost is the lesson's point, and says more than the shape it leaves behind.
     lost = rehearsal.compare('', before, after).lost
@@ -589,12 +591,6 @@ def _rows_difference(snap, expected):
 def _count(rows):
     """'1 row' or 'n rows'."""
     return f'{len(rows)} row' if len(rows) == 1 else f'{len(rows)} rows'
-
-
-def _first_line(exc):
-    """The first line of an error, the driver's own message where there is one."""
-    text = str(getattr(exc, 'orig', None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @contextlib.contextmanager
